@@ -1,0 +1,122 @@
+"""Model and training settings as dataclasses, saved as JSON into every model directory.
+
+A config is rebuilt with `ModelConfig.from_dict(saved)`: unknown keys and bad values fail loudly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ATTENTIONS = ("dot", "general", "concat", "scaled_dot", "none")
+TOKENIZER_KINDS = ("char", "word", "unigram", "bpe")
+# Size presets: ModelConfig overrides. "default" is the size the shipped de-en models use.
+SIZES: dict[str, dict[str, int]] = {
+    "tiny": {"emb": 32, "hidden": 64},
+    "small": {"emb": 128, "hidden": 128},
+    "default": {"emb": 256, "hidden": 256},
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be built: the message lists the valid options."""
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} key(s) {unknown}; valid keys are {sorted(names)}")
+    return cls(**data)
+
+
+def _check_choice(name: str, value: str, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(options)}")
+
+
+def _check_positive(obj: Any, *names: str) -> None:
+    for name in names:
+        if getattr(obj, name) <= 0:
+            raise ConfigError(f"{name} must be positive, got {getattr(obj, name)!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of one encoder-decoder; everything needed to rebuild it from its weights."""
+
+    src_vocab: int
+    tgt_vocab: int
+    attention: str = "dot"  # how decoder state s_t scores encoder state h_i; "none" = bottleneck
+    emb: int = 256  # word-piece embedding size
+    hidden: int = 256  # encoder states (both directions together) and decoder state share it,
+    # so that the dot product s_t . h_i is defined without a projection
+    dropout: float = 0.2  # on embeddings and the attentional vector; low-resource data overfits
+    max_src_len: int = 64  # pieces; longer input is cut, and the user is told what was cut
+    max_tgt_len: int = 80  # decoding stops here if no end-of-sentence came first
+
+    def __post_init__(self) -> None:
+        _check_choice("attention", self.attention, ATTENTIONS)
+        _check_positive(self, "src_vocab", "tgt_vocab", "emb", "hidden", "max_src_len")
+        _check_positive(self, "max_tgt_len")
+        if self.hidden % 2:
+            raise ConfigError(f"hidden must be even (two encoder directions), got {self.hidden}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is trained: data, tokenizers, optimiser, and when to stop."""
+
+    task: str = "dates"
+    data_path: str | None = None  # for de-en (defaults to the Debian file) and tsv
+    data_size: int | None = None  # synthetic pairs to generate, or a cap on training pairs
+    seed: int = 1
+    src_vocab: int = 4000  # asked of SentencePiece; char tasks get however many characters exist
+    tgt_vocab: int = 4000
+    src_kind: str | None = None  # tokenizer model type; None takes the task's own choice
+    tgt_kind: str | None = None
+    batch_size: int = 64  # sentences per batch
+    lr: float = 2e-3  # Adam
+    lr_decay: float = 0.5  # multiply lr by this when the dev metric stops improving
+    min_lr: float = 1e-4
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.1
+    clip: float = 1.0  # gradient norm clipping; RNNs explode now and then
+    epochs: int = 30
+    patience: int = 4  # epochs without dev improvement before early stopping
+    max_minutes: float | None = None  # wall-clock budget; the best checkpoint so far is kept
+    dev_beam: int = 1  # dev metric decoded greedily by default: faster, and it tracks beam well
+    average_best: int = 1  # average the weights of this many best checkpoints at the end
+    model: dict[str, Any] = field(default_factory=dict)  # overrides of ModelConfig fields
+
+    def __post_init__(self) -> None:
+        for name in ("src_kind", "tgt_kind"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_choice(name, value, TOKENIZER_KINDS)
+        _check_positive(self, "src_vocab", "tgt_vocab", "batch_size", "lr", "epochs", "patience")
+        _check_positive(self, "average_best", "dev_beam")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
+        bad = sorted(set(self.model) - {f.name for f in dataclasses.fields(ModelConfig)})
+        if bad or {"src_vocab", "tgt_vocab"} & set(self.model):
+            raise ConfigError(f"model overrides {sorted(self.model)} include invalid keys")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return _from_dict(cls, data)
+
+
+def save_json(obj: Any, path: Path) -> None:
+    """Write a dataclass (or plain dict) as indented JSON."""
+    data = dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,120 @@
+"""The RNN encoder-decoder with attention (Luong et al. 2015, without input feeding).
+
+Shape legend: B batch, S source length, T target length, E embedding, H hidden, V target vocab.
+The encoder is a bidirectional GRU whose two directions together give H-dim states h_1..h_S; its final
+states, through a small bridge, become the decoder's first state - the "latent vector" of plain seq2seq.
+The decoder state s_t depends only on s_{t-1} and the previous word, so in training the decoder GRU runs
+over the whole target in one call and attention is computed for all steps at once.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from attnviz.attention import Attention
+from attnviz.config import ModelConfig
+from attnviz.tokenizer import PAD
+
+
+class Memory(NamedTuple):
+    """What the decoder reads from the encoder, for a batch of source sentences."""
+
+    states: Tensor  # (B, S, H)  encoder states h_1..h_S
+    prepared: Tensor | None  # (B, S, H)  the step-independent part of the scores
+    mask: Tensor  # (B, S)  True at real source positions
+    latent: Tensor  # (B, H)  the decoder's first state s_0, the whole sentence in one vector
+
+
+class DecoderOutput(NamedTuple):
+    """Every number of one or more decoder steps; for "none" attention, weights/scores are None."""
+
+    logits: Tensor  # (B, T, V)
+    hidden: Tensor  # (B, T, H)  decoder states s_t
+    context: Tensor  # (B, T, H)  c_t
+    attentional: Tensor  # (B, T, H)  tanh(W_c [c_t; s_t])
+    weights: Tensor | None  # (B, T, S)
+    scores: Tensor | None  # (B, T, S)
+
+
+class Encoder(nn.Module):
+    """Embeddings and a bidirectional GRU: one state per source piece."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(config.src_vocab, config.emb, padding_idx=PAD)
+        self.rnn = nn.GRU(config.emb, config.hidden // 2, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """src (B, S) ids; lengths (B,). Returns states (B, S, H) and final (B, H)."""
+        x = self.dropout(self.embed(src))  # (B, S, E)
+        if bool((lengths == src.size(1)).all()):
+            states, h_n = self.rnn(x)  # no padding, so no packing (the common batch-of-one case)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, h_n = self.rnn(packed)
+            states, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
+        # states (B, S, H); h_n (2, B, H/2): forward direction's last, backward direction's first
+        final = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, H)
+        return states, final
+
+
+class Decoder(nn.Module):
+    """A GRU over target pieces, attention over the encoder states, and the output layer."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        H = config.hidden
+        self.embed = nn.Embedding(config.tgt_vocab, config.emb, padding_idx=PAD)
+        self.rnn = nn.GRU(config.emb, H, batch_first=True)
+        self.bridge = nn.Linear(H, H)
+        self.attention = None if config.attention == "none" else Attention(config.attention, H)
+        self.combine = nn.Linear(2 * H, H)  # W_c
+        self.out = nn.Linear(H, config.tgt_vocab)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def init_state(self, final: Tensor) -> Tensor:
+        """s_0 = tanh(W_b [h_S->; h_1<-]): the encoder's summary becomes the decoder's first state."""
+        return torch.tanh(self.bridge(final))  # (B, H)
+
+    def forward(self, prev: Tensor, memory: Memory, state: Tensor) -> DecoderOutput:
+        """prev (B, T) previous pieces (BOS first); state (B, H) the state before them."""
+        x = self.dropout(self.embed(prev))  # (B, T, E)
+        hidden, _ = self.rnn(x, state.unsqueeze(0))  # (B, T, H)
+        if self.attention is None:
+            # Without attention the context is the same fixed latent vector at every step.
+            context = memory.latent.unsqueeze(1).expand_as(hidden)  # (B, T, H)
+            weights = scores = None
+        else:
+            context, weights, scores = self.attention(hidden, memory.states, memory.prepared, memory.mask)
+        # 4) attentional = tanh(W_c [c_t; s_t]), then a linear layer to the vocabulary
+        attentional = torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))  # (B, T, H)
+        logits = self.out(self.dropout(attentional))  # (B, T, V)
+        return DecoderOutput(logits, hidden, context, attentional, weights, scores)
+
+
+class Seq2Seq(nn.Module):
+    """Encoder + decoder. `forward` is teacher-forced training; search.py decodes step by step."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+
+    def encode(self, src: Tensor, lengths: Tensor) -> Memory:
+        """src (B, S) padded ids, lengths (B,) -> the decoder's view of the source."""
+        states, final = self.encoder(src, lengths)  # (B, S, H), (B, H)
+        mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths[:, None]  # (B, S)
+        attention = self.decoder.attention
+        prepared = None if attention is None else attention.prepare(states)
+        return Memory(states, prepared, mask, self.decoder.init_state(final))
+
+    def forward(self, src: Tensor, lengths: Tensor, prev: Tensor) -> DecoderOutput:
+        """Teacher forcing: prev (B, T) is the target shifted right (BOS first)."""
+        memory = self.encode(src, lengths)
+        return self.decoder(prev, memory, memory.latent)

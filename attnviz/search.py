@@ -1,0 +1,284 @@
+"""Greedy and beam decoding that record every number of every decoder step into a Trace.
+
+Shape legend: B batch (or beam), S source length, T steps, H hidden, V target vocab, K top-k.
+Greedy decoding is batched (evaluation decodes many sentences at once); the single-sentence trace is
+the same code with B = 1, so the two agree by construction and by test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from attnviz.checkpoint import Bundle
+from attnviz.model import DecoderOutput, Memory, Seq2Seq
+from attnviz.tokenizer import BOS, EOS, PAD, Encoded
+from attnviz.trace import Trace
+
+MAX_INPUT_CHARS = 2000
+TOP_K = 10
+
+
+class InputError(ValueError):
+    """Input that cannot be translated; the message is meant for the user."""
+
+
+def check_sentence(text: str) -> str:
+    """Return `text` tidied for the model, or raise InputError saying what is wrong with it."""
+    if not isinstance(text, str):
+        raise InputError("input must be text")
+    if "\x00" in text or "\ufffd" in text:
+        raise InputError("input looks binary or is not valid UTF-8 text")
+    controls = sum(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text)
+    if controls > 0:
+        raise InputError(f"input contains {controls} control character(s); is it binary?")
+    text = " ".join(text.split())  # newlines and runs of spaces become single spaces
+    if not text:
+        raise InputError("input is empty: type a sentence")
+    if len(text) > MAX_INPUT_CHARS:
+        raise InputError(
+            f"input is {len(text):,} characters long; the limit is {MAX_INPUT_CHARS:,} characters"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Source:
+    """A checked sentence cut into at most max_src_len pieces."""
+
+    text: str
+    encoded: Encoded
+    cut: int  # pieces dropped from the end
+
+
+def prepare(bundle: Bundle, text: str) -> Source:
+    text = check_sentence(text)
+    encoded = bundle.src.encode(text)
+    limit = bundle.config.max_src_len
+    cut = max(0, len(encoded.ids) - limit)
+    if cut:
+        end = encoded.spans[limit - 1][1]
+        encoded = Encoded(encoded.ids[:limit], encoded.pieces[:limit], encoded.spans[:limit])
+        text = text[:end]
+    return Source(text, encoded, cut)
+
+
+def _batch(sources: list[list[int]]) -> tuple[Tensor, Tensor]:
+    lengths = torch.tensor([len(s) for s in sources])
+    src = torch.full((len(sources), int(lengths.max())), PAD, dtype=torch.long)
+    for i, ids in enumerate(sources):
+        src[i, : len(ids)] = torch.tensor(ids)
+    return src, lengths  # (B, S), (B,)
+
+
+def _select(memory: Memory, index: Tensor) -> Memory:
+    """The rows `index` of every tensor in memory (for beams)."""
+    return Memory(*(None if m is None else m.index_select(0, index) for m in memory))
+
+
+@dataclass
+class _Path:
+    """One decoded hypothesis as stacked step arrays (internal; becomes a Trace)."""
+
+    tokens: list[int]  # (T,) emitted pieces
+    arrays: dict[str, np.ndarray]  # hidden, context, attentional (T, H); weights, scores (T, S)
+    topk_ids: np.ndarray  # (T, K)
+    topk_log_probs: np.ndarray  # (T, K)
+    log_probs: np.ndarray  # (T,) of the emitted pieces
+    finished: bool  # ended with </s>
+    encoder_states: np.ndarray  # (S, H)
+    latent: np.ndarray  # (H,)
+
+
+_VECTORS = ("hidden", "context", "attentional", "weights", "scores")
+
+
+def _step_arrays(out: DecoderOutput) -> dict[str, Tensor]:
+    """The last step of a decoder output, per row: (B, H) vectors and (B, S) weights and scores."""
+    B = out.hidden.size(0)
+    return {
+        name: torch.zeros(B, 0) if getattr(out, name) is None else getattr(out, name)[:, -1]
+        for name in _VECTORS
+    }
+
+
+@torch.inference_mode()
+def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list[_Path]:
+    """Greedy decoding of a batch; each sentence stops at its own </s>."""
+    src, lengths = _batch(sources)
+    memory = model.encode(src, lengths)
+    B = src.size(0)
+    state = memory.latent  # (B, H)
+    prev = torch.full((B, 1), BOS, dtype=torch.long)
+    steps: list[dict[str, Tensor]] = []
+    log_probs: list[Tensor] = []
+    done = torch.zeros(B, dtype=torch.bool)
+    for _ in range(max_len):
+        out = model.decoder(prev, memory, state)
+        state = out.hidden[:, -1]  # (B, H)
+        logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (B, V)
+        prev = logp.argmax(dim=-1, keepdim=True)  # (B, 1)
+        steps.append(_step_arrays(out))
+        log_probs.append(logp)
+        done |= prev[:, 0] == EOS
+        if bool(done.all()):
+            break
+    stacked = {n: torch.stack([s[n] for s in steps], dim=1).numpy() for n in _VECTORS}  # (B, T, .)
+    logp_all = torch.stack(log_probs, dim=1)  # (B, T, V)
+    top_logp, top_ids = logp_all.topk(min(TOP_K, logp_all.size(-1)), dim=-1)  # (B, T, K)
+    tokens = top_ids[:, :, 0].numpy()  # argmax = the greedy choice; (B, T)
+    top_logp, top_ids = top_logp.numpy(), top_ids.numpy()
+    paths = []
+    for b in range(B):
+        eos = np.flatnonzero(tokens[b] == EOS)
+        T = int(eos[0]) + 1 if eos.size else tokens.shape[1]
+        S = int(lengths[b])
+        arrays = {n: v[b, :T] for n, v in stacked.items()}
+        arrays["weights"], arrays["scores"] = arrays["weights"][:, :S], arrays["scores"][:, :S]
+        paths.append(
+            _Path(
+                tokens[b, :T].tolist(),
+                arrays,
+                top_ids[b, :T],
+                top_logp[b, :T],
+                top_logp[b, :T, 0],
+                bool(eos.size),
+                memory.states[b, :S].numpy(),
+                memory.latent[b].numpy(),
+            )
+        )
+    return paths
+
+
+@torch.inference_mode()
+def beam_paths(model: Seq2Seq, source: list[int], k: int, max_len: int, alpha: float) -> list[_Path]:
+    """Beam search for one sentence (Graves 2012; length-normalized scores score / T**alpha).
+
+    Returns up to k hypotheses, best normalized score first.
+    """
+    src, lengths = _batch([source])
+    memory = model.encode(src, lengths)
+    live_memory = memory
+    scores = torch.zeros(1)  # (n,) running log-prob of each live hypothesis
+    state = memory.latent  # (n, H)
+    prev = torch.full((1, 1), BOS, dtype=torch.long)
+    history: list[tuple[dict[str, Tensor], Tensor]] = []  # per step: live rows' arrays, log-probs
+    origins: list[tuple[list[int], list[int]]] = [([], [])]  # per step: live rows' parent, token
+    finished: list[tuple[float, int, int, int]] = []  # (normalized score, step, row, token)
+    for t in range(max_len):
+        out = model.decoder(prev, live_memory, state)
+        logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (n, V)
+        history.append((_step_arrays(out), logp))
+        V = logp.size(1)
+        total = (scores[:, None] + logp).reshape(-1)  # (n * V,)
+        best, flat = total.topk(min(2 * k, total.numel()))
+        keep: list[tuple[float, int, int]] = []
+        for rank, (score, index) in enumerate(zip(best.tolist(), flat.tolist(), strict=True)):
+            row, token = divmod(index, V)
+            if token == EOS or t == max_len - 1:
+                # Only an ending among the k best candidates counts (as in fairseq); the rest of the
+                # 2k are there to refill the beam, and their endings are mostly noise.
+                if rank < k:
+                    finished.append((score / (t + 1) ** alpha, t, row, token))
+            elif len(keep) < k:
+                keep.append((score, row, token))
+        finished = sorted(finished, key=lambda f: -f[0])[:k]
+        # Stop when k hypotheses are finished and the best live one already scores below them all.
+        if not keep or (len(finished) == k and keep[0][0] / (t + 1) ** alpha < finished[-1][0]):
+            break
+        scores = torch.tensor([s for s, _, _ in keep])
+        parents = [r for _, r, _ in keep]
+        origins.append((parents, [tok for _, _, tok in keep]))
+        state = out.hidden[:, -1][parents]  # (n, H)
+        prev = torch.tensor([[tok] for _, _, tok in keep])  # (n, 1)
+        if live_memory.states.size(0) != len(keep):
+            live_memory = Memory(*(None if m is None else m.expand(len(keep), *m.shape[1:]) for m in memory))
+    return [_backtrack(history, origins, memory, t, row, token) for _, t, row, token in finished[:k]]
+
+
+def _backtrack(history, origins, memory: Memory, t: int, row: int, token: int) -> _Path:
+    """Follow parent rows back from (step t, row) to rebuild one hypothesis's steps."""
+    steps = [(t, row, token)]
+    while t > 0:
+        parents, tokens = origins[t]  # live row `row` at step t extended row parents[row] at t-1
+        steps.append((t - 1, parents[row], tokens[row]))
+        row = parents[row]
+        t -= 1
+    steps.reverse()
+    arrays = {n: np.stack([history[s][0][n][r].numpy() for s, r, _ in steps]) for n in _VECTORS}
+    logp = torch.stack([history[s][1][r] for s, r, _ in steps])  # (T, V)
+    top_logp, top_ids = logp.topk(min(TOP_K, logp.size(-1)), dim=-1)  # (T, K)
+    tokens = [tok for _, _, tok in steps]
+    chosen = logp.gather(1, torch.tensor(tokens)[:, None])[:, 0]  # (T,)
+    return _Path(
+        tokens,
+        arrays,
+        top_ids.numpy(),
+        top_logp.numpy(),
+        chosen.numpy(),
+        tokens[-1] == EOS,
+        memory.states[0].numpy(),
+        memory.latent[0].numpy(),
+    )
+
+
+def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trace:
+    tgt = bundle.tgt
+    score = float(path.log_probs.sum())
+    T = len(path.tokens)
+    return Trace(
+        model=bundle.name,
+        attention=bundle.config.attention,
+        source=source.text,
+        source_pieces=tuple(bundle.src.labels(source.encoded.ids)),
+        source_ids=np.asarray(source.encoded.ids, dtype=np.int64),
+        target_pieces=tuple(tgt.labels(path.tokens)),
+        target_ids=np.asarray(path.tokens, dtype=np.int64),
+        translation=tgt.decode(path.tokens),
+        encoder_states=path.encoder_states,
+        latent=path.latent,
+        log_probs=path.log_probs.astype(np.float32),
+        topk_ids=path.topk_ids.astype(np.int64),
+        topk_pieces=tuple(tuple(tgt.labels(row)) for row in path.topk_ids.tolist()),
+        topk_probs=np.exp(path.topk_log_probs).astype(np.float32),
+        score=score,
+        normalized_score=score / T**alpha,
+        finished=path.finished,
+        cut=source.cut,
+        **path.arrays,
+    )
+
+
+def translate(bundle: Bundle, text: str, *, beam: int = 1, alpha: float = 1.0) -> Trace:
+    """Translate one sentence into a full Trace; with beam > 1 it also holds every hypothesis."""
+    source = prepare(bundle, text)
+    max_len = bundle.config.max_tgt_len
+    if beam <= 1:
+        (path,) = greedy_paths(bundle.model, [list(source.encoded.ids)], max_len)
+        return _to_trace(bundle, source, path, alpha)
+    paths = beam_paths(bundle.model, list(source.encoded.ids), beam, max_len, alpha)
+    traces = tuple(_to_trace(bundle, source, p, alpha) for p in paths)
+    return dataclasses.replace(traces[0], hypotheses=traces)
+
+
+def translate_batch(
+    bundle: Bundle, texts: list[str], *, beam: int = 1, alpha: float = 1.0, batch_size: int = 64
+) -> list[Trace]:
+    """Translate many sentences (greedy in length-sorted batches; beam one at a time)."""
+    sources = [prepare(bundle, text) for text in texts]
+    if beam > 1:
+        return [translate(bundle, s.text, beam=beam, alpha=alpha) for s in sources]
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i].encoded.ids))
+    traces: list[Trace | None] = [None] * len(sources)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        ids = [list(sources[i].encoded.ids) for i in chunk]
+        paths = greedy_paths(bundle.model, ids, bundle.config.max_tgt_len)
+        for i, path in zip(chunk, paths, strict=True):
+            traces[i] = _to_trace(bundle, sources[i], path, alpha)
+    return traces  # type: ignore[return-value]
