@@ -114,18 +114,18 @@ def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list
     memory = model.encode(src, lengths)
     B = src.size(0)
     state = memory.latent  # (B, H)
-    prev = torch.full((B, 1), BOS, dtype=torch.long)
+    prev = torch.full((B,), BOS, dtype=torch.long)
     steps: list[dict[str, Tensor]] = []
     log_probs: list[Tensor] = []
     done = torch.zeros(B, dtype=torch.bool)
     for _ in range(max_len):
-        out = model.decoder(prev, memory, state)
+        out = model.decoder.step(prev, memory, state)
         state = out.hidden[:, -1]  # (B, H)
         logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (B, V)
-        prev = logp.argmax(dim=-1, keepdim=True)  # (B, 1)
+        prev = logp.argmax(dim=-1)  # (B,)
         steps.append(_step_arrays(out))
         log_probs.append(logp)
-        done |= prev[:, 0] == EOS
+        done |= prev == EOS
         if bool(done.all()):
             break
     stacked = {n: torch.stack([s[n] for s in steps], dim=1).numpy() for n in _VECTORS}  # (B, T, .)
@@ -166,12 +166,12 @@ def beam_paths(model: Seq2Seq, source: list[int], k: int, max_len: int, alpha: f
     live_memory = memory
     scores = torch.zeros(1)  # (n,) running log-prob of each live hypothesis
     state = memory.latent  # (n, H)
-    prev = torch.full((1, 1), BOS, dtype=torch.long)
+    prev = torch.full((1,), BOS, dtype=torch.long)
     history: list[tuple[dict[str, Tensor], Tensor]] = []  # per step: live rows' arrays, log-probs
     origins: list[tuple[list[int], list[int]]] = [([], [])]  # per step: live rows' parent, token
     finished: list[tuple[float, int, int, int]] = []  # (normalized score, step, row, token)
     for t in range(max_len):
-        out = model.decoder(prev, live_memory, state)
+        out = model.decoder.step(prev, live_memory, state)
         logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (n, V)
         history.append((_step_arrays(out), logp))
         V = logp.size(1)
@@ -195,7 +195,7 @@ def beam_paths(model: Seq2Seq, source: list[int], k: int, max_len: int, alpha: f
         parents = [r for _, r, _ in keep]
         origins.append((parents, [tok for _, _, tok in keep]))
         state = out.hidden[:, -1][parents]  # (n, H)
-        prev = torch.tensor([[tok] for _, _, tok in keep])  # (n, 1)
+        prev = torch.tensor([tok for _, _, tok in keep])  # (n,)
         if live_memory.states.size(0) != len(keep):
             live_memory = Memory(*(None if m is None else m.expand(len(keep), *m.shape[1:]) for m in memory))
     return [_backtrack(history, origins, memory, t, row, token) for _, t, row, token in finished[:k]]

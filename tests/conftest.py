@@ -1,0 +1,99 @@
+"""Shared fixtures: tiny char tokenizers and tiny seeded models, untrained or briefly trained to reverse.
+
+Sizes are tiny (emb 16, hidden 16) so the whole engine suite runs in seconds on a small CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import nn
+
+from attnviz.checkpoint import Bundle
+from attnviz.config import ModelConfig
+from attnviz.model import Seq2Seq
+from attnviz.tokenizer import BOS, EOS, PAD, Tokenizer
+
+# Tiny models gain nothing from threads, and on a busy 2-core machine spinning threads cost seconds.
+torch.set_num_threads(1)
+
+LINES = [
+    "hello world",
+    "the cat sat",
+    "abc def",
+    "good morning",
+    "a dog",
+    "mat",
+    "cats and dogs",
+    "be",
+    "Übung straße",
+]
+
+
+def make_model(src: Tokenizer, tgt: Tokenizer, attention: str, seed: int = 0, **overrides) -> Seq2Seq:
+    """A tiny untrained model in eval mode, seeded."""
+    torch.manual_seed(seed)
+    config = ModelConfig(
+        src.vocab_size, tgt.vocab_size, attention=attention, emb=16, hidden=16, max_tgt_len=12, **overrides
+    )
+    return Seq2Seq(config).eval()
+
+
+def _fit_reverse(model: Seq2Seq, src: Tokenizer, tgt: Tokenizer, steps: int = 40) -> Seq2Seq:
+    """A few Adam steps on "reverse the string", so that decoding stops at </s> at varied lengths."""
+    pairs = [(src.encode(line).ids, tgt.encode(line[::-1]).ids) for line in LINES]
+    B, S, T = len(pairs), max(len(s) for s, _ in pairs), max(len(t) for _, t in pairs) + 1
+    source = torch.full((B, S), PAD, dtype=torch.long)
+    prev = torch.full((B, T), PAD, dtype=torch.long)
+    gold = torch.full((B, T), PAD, dtype=torch.long)
+    for i, (s, t) in enumerate(pairs):
+        source[i, : len(s)] = torch.tensor(s)
+        prev[i, : len(t) + 1] = torch.tensor([BOS, *t])
+        gold[i, : len(t) + 1] = torch.tensor([*t, EOS])
+    lengths = torch.tensor([len(s) for s, _ in pairs])
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
+    model.train()
+    for _ in range(steps):
+        logits = model(source, lengths, prev).logits  # (B, T, V)
+        loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def src_tok() -> Tokenizer:
+    return Tokenizer.train(LINES, "char", 100)
+
+
+@pytest.fixture(scope="session")
+def tgt_tok() -> Tokenizer:
+    return Tokenizer.train([line[::-1] for line in LINES], "char", 100)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(src_tok: Tokenizer, tgt_tok: Tokenizer) -> Callable[..., Seq2Seq]:
+    """Factory: tiny_model(attention, seed=0, **config overrides) -> untrained eval-mode Seq2Seq."""
+
+    def make(attention: str, seed: int = 0, **overrides) -> Seq2Seq:
+        return make_model(src_tok, tgt_tok, attention, seed, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(src_tok: Tokenizer, tgt_tok: Tokenizer) -> Callable[[str], Bundle]:
+    """Factory: tiny_bundle(attention) -> a Bundle briefly trained to reverse strings (cached; read-only)."""
+    cache: dict[str, Bundle] = {}
+
+    def make(attention: str) -> Bundle:
+        if attention not in cache:
+            model = _fit_reverse(make_model(src_tok, tgt_tok, attention, dropout=0.0), src_tok, tgt_tok)
+            cache[attention] = Bundle(f"tiny-{attention}", model, src_tok, tgt_tok)
+        return cache[attention]
+
+    return make
