@@ -18,7 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from attnviz.config import ConfigError, ModelConfig, TrainConfig, save_json
+from attnviz.config import ModelConfig, TrainConfig, save_json
 from attnviz.model import Seq2Seq
 from attnviz.tokenizer import Tokenizer
 
@@ -75,6 +75,10 @@ def save_model(
             save_json(bundle.metrics, tmp / METRICS)
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
+        # mkdtemp makes a private directory; a model directory is meant to be shared and read.
+        tmp.chmod(0o755)
+        for written in tmp.iterdir():
+            written.chmod(0o644)
         # Keep files written by others (the model card, evaluate's metrics) across re-saves.
         if out_dir.is_dir():
             for old in out_dir.iterdir():
@@ -109,17 +113,23 @@ def load_model(path: Path | str, name: str | None = None) -> Bundle:
         src = Tokenizer.load(path / SRC_SPM, saved["tokenizers"]["source"])
         tgt = Tokenizer.load(path / TGT_SPM, saved["tokenizers"]["target"])
         state = load_file(str(path / WEIGHTS))
-    except (OSError, KeyError, TypeError, ValueError, ConfigError, SafetensorError) as err:
+        metrics = {}
+        if (path / METRICS).is_file():
+            metrics = json.loads((path / METRICS).read_text(encoding="utf-8"))
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as err:
+        # RuntimeError: SentencePiece's word for a corrupt model file; ValueError covers bad JSON
         raise ModelError(f"cannot load model {path}: {err}") from err
+    for side, tok, size in (("source", src, config.src_vocab), ("target", tgt, config.tgt_vocab)):
+        if tok.vocab_size != size:
+            raise ModelError(
+                f"the {side} tokenizer in {path} has {tok.vocab_size} pieces but the model expects {size}"
+            )
     model = Seq2Seq(config)
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError as err:
         raise ModelError(f"weights in {path} do not match its config: {err}") from err
     model.eval()
-    metrics = {}
-    if (path / METRICS).is_file():
-        metrics = json.loads((path / METRICS).read_text(encoding="utf-8"))
     return Bundle(
         name=name or path.name,
         model=model,

@@ -10,12 +10,14 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from attnviz import search
 from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
+from attnviz.recipes import RECIPES, recipe
 from attnviz.tasks import TASKS, DataError
 from attnviz.train import Callback, EpochResult, Progress, train
 
@@ -70,9 +72,19 @@ class ProgressBar(Callback):
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    model = dict(SIZES[args.size], attention=args.attention)
-    fields = {"task": args.task, "seed": args.seed, "model": model}
-    for name in ("data_path", "data_size", "max_minutes", "epochs", "batch_size", "lr"):
+    if args.recipe:
+        try:
+            fields = asdict(recipe(args.recipe))
+        except KeyError as err:
+            raise UserError(err.args[0]) from None
+    else:
+        fields = {"task": "dates", "model": dict(SIZES["default"], attention="dot")}
+    # Flags given on the command line override the recipe (or the defaults).
+    if args.size:
+        fields["model"] = dict(fields["model"], **SIZES[args.size])
+    if args.attention:
+        fields["model"] = dict(fields["model"], attention=args.attention)
+    for name in ("task", "seed", "data_path", "data_size", "max_minutes", "epochs", "batch_size", "lr"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     cfg = TrainConfig.from_dict(fields)
@@ -146,13 +158,14 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save it as a model directory")
-    t.add_argument("--task", choices=TASKS, default="dates")
-    t.add_argument("--attention", choices=ATTENTIONS, default="dot")
-    t.add_argument("--size", choices=list(SIZES), default="default")
+    t.add_argument("--recipe", help=f"a shipped model's recipe: {', '.join(RECIPES)}")
+    t.add_argument("--task", choices=TASKS, help="default: dates")
+    t.add_argument("--attention", choices=ATTENTIONS, help="default: dot")
+    t.add_argument("--size", choices=list(SIZES), help="default: default")
     t.add_argument("--out", required=True, help="model directory to write")
     t.add_argument("--max-minutes", dest="max_minutes", type=float, help="wall-clock budget")
     t.add_argument("--epochs", type=int)
-    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--seed", type=int)
     t.add_argument("--data", dest="data_path", help="corpus file (de-en: Ding file; tsv: required)")
     t.add_argument("--data-size", dest="data_size", type=int, help="pairs to generate / train on")
     t.add_argument("--batch-size", dest="batch_size", type=int)

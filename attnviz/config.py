@@ -38,6 +38,21 @@ def _check_choice(name: str, value: str, options: tuple[str, ...]) -> None:
         raise ConfigError(f"{name}={value!r} is not one of {', '.join(options)}")
 
 
+def _check_types(obj: Any) -> None:
+    """JSON has one number type; a 16.0 where an int belongs would fail deep inside PyTorch."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        kind = str(f.type).removesuffix(" | None")
+        if value is None and kind != f.type:
+            continue
+        if kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{f.name} must be an integer, got {value!r}")
+        if kind == "float" and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise ConfigError(f"{f.name} must be a number, got {value!r}")
+        if kind == "str" and not isinstance(value, str):
+            raise ConfigError(f"{f.name} must be a string, got {value!r}")
+
+
 def _check_positive(obj: Any, *names: str) -> None:
     for name in names:
         if getattr(obj, name) <= 0:
@@ -59,6 +74,7 @@ class ModelConfig:
     max_tgt_len: int = 80  # decoding stops here if no end-of-sentence came first
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check_choice("attention", self.attention, ATTENTIONS)
         _check_positive(self, "src_vocab", "tgt_vocab", "emb", "hidden", "max_src_len")
         _check_positive(self, "max_tgt_len")
@@ -99,6 +115,7 @@ class TrainConfig:
     model: dict[str, Any] = field(default_factory=dict)  # overrides of ModelConfig fields
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for name in ("src_kind", "tgt_kind"):
             value = getattr(self, name)
             if value is not None:
@@ -107,9 +124,10 @@ class TrainConfig:
         _check_positive(self, "average_best", "dev_beam")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
-        bad = sorted(set(self.model) - {f.name for f in dataclasses.fields(ModelConfig)})
-        if bad or {"src_vocab", "tgt_vocab"} & set(self.model):
-            raise ConfigError(f"model overrides {sorted(self.model)} include invalid keys")
+        valid = {f.name for f in dataclasses.fields(ModelConfig)} - {"src_vocab", "tgt_vocab"}
+        bad = sorted(set(self.model) - valid)
+        if bad:
+            raise ConfigError(f"unknown model setting(s) {bad}; valid settings are {sorted(valid)}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

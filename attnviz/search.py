@@ -32,6 +32,10 @@ def check_sentence(text: str) -> str:
     """Return `text` tidied for the model, or raise InputError saying what is wrong with it."""
     if not isinstance(text, str):
         raise InputError("input must be text")
+    try:
+        text.encode("utf-8")  # lone surrogates: what undecodable bytes become under surrogateescape
+    except UnicodeEncodeError:
+        raise InputError("input is not valid UTF-8 text") from None
     if "\x00" in text or "\ufffd" in text:
         raise InputError("input looks binary or is not valid UTF-8 text")
     controls = sum(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text)
@@ -59,12 +63,14 @@ class Source:
 def prepare(bundle: Bundle, text: str) -> Source:
     text = check_sentence(text)
     encoded = bundle.src.encode(text)
+    if not encoded.ids:  # e.g. only zero-width or direction marks, which normalisation removes
+        raise InputError("input has no characters the model can read: type a sentence")
     limit = bundle.config.max_src_len
     cut = max(0, len(encoded.ids) - limit)
     if cut:
         end = encoded.spans[limit - 1][1]
         encoded = Encoded(encoded.ids[:limit], encoded.pieces[:limit], encoded.spans[:limit])
-        text = text[:end]
+        text = text[:end].rstrip()
     return Source(text, encoded, cut)
 
 
@@ -256,7 +262,10 @@ def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trac
 
 def translate(bundle: Bundle, text: str, *, beam: int = 1, alpha: float = 1.0) -> Trace:
     """Translate one sentence into a full Trace; with beam > 1 it also holds every hypothesis."""
-    source = prepare(bundle, text)
+    return _translate(bundle, prepare(bundle, text), beam, alpha)
+
+
+def _translate(bundle: Bundle, source: Source, beam: int, alpha: float) -> Trace:
     max_len = bundle.config.max_tgt_len
     if beam <= 1:
         (path,) = greedy_paths(bundle.model, [list(source.encoded.ids)], max_len)
@@ -272,7 +281,7 @@ def translate_batch(
     """Translate many sentences (greedy in length-sorted batches; beam one at a time)."""
     sources = [prepare(bundle, text) for text in texts]
     if beam > 1:
-        return [translate(bundle, s.text, beam=beam, alpha=alpha) for s in sources]
+        return [_translate(bundle, source, beam, alpha) for source in sources]
     order = sorted(range(len(sources)), key=lambda i: len(sources[i].encoded.ids))
     traces: list[Trace | None] = [None] * len(sources)
     for start in range(0, len(order), batch_size):

@@ -15,6 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 TASKS = ("dates", "reverse", "de-en", "g2p", "tsv")
+# A few inputs per task for the app's example picker: everyday cases first.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "dates": ("thursday, 26 nov 2026", "11/26/26", "the 3rd of march, 1999", "July 4 1976"),
+    "reverse": ("attention", "encoder", "softmax"),
+    "de-en": (
+        "Ich habe keine Zeit.",
+        "Das Wetter ist heute schön.",
+        "Wo ist der Bahnhof?",
+        "Er hat das Buch gestern gelesen.",
+    ),
+    "g2p": ("attention", "phoneme", "knight", "colonel"),
+    "tsv": (),
+}
 DING_PATH = "/usr/share/trans/de-en"
 
 Link = tuple[int, int, int, int, bool]  # (src_start, src_end, tgt_start, tgt_end, sure)

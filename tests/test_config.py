@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from attnviz.config import ATTENTIONS, SIZES, TOKENIZER_KINDS, ConfigError, ModelConfig, TrainConfig, save_json
+from attnviz.config import (
+    ATTENTIONS,
+    SIZES,
+    TOKENIZER_KINDS,
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    save_json,
+)
 
 MODEL_KEYS = [f.name for f in dataclasses.fields(ModelConfig)]
 TRAIN_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
@@ -173,11 +181,6 @@ def test_train_model_overrides_with_valid_keys_accepted() -> None:
     assert config.model["hidden"] == 64
 
 
-@pytest.mark.xfail(
-    reason="BUG: TrainConfig.__post_init__ rejects bad model overrides with 'model overrides [...] include "
-    "invalid keys' but never lists the valid ModelConfig keys, unlike every other ConfigError",
-    strict=True,
-)
 def test_train_model_override_error_lists_valid_keys() -> None:
     with pytest.raises(ConfigError) as info:
         TrainConfig(model={"hiden": 8})

@@ -109,17 +109,23 @@ def test_teacher_forcing_equals_stepping(tiny_model, kind: str) -> None:
         memory = model.encode(src, lengths)
         full = model.decoder(prev, memory, memory.latent)
         assert_close(model(src, lengths, prev).logits, full.logits)
-        state = memory.latent  # (B, H)
-        for t in range(prev.size(1)):
-            step = model.decoder(prev[:, t : t + 1], memory, state)  # one step, carried state
-            state = step.hidden[:, -1]
-            assert_close(step.logits[:, 0], full.logits[:, t])
-            assert_close(step.hidden[:, 0], full.hidden[:, t])
-            assert_close(step.context[:, 0], full.context[:, t])
-            assert_close(step.attentional[:, 0], full.attentional[:, t])
-            if kind != "none":
-                assert_close(step.weights[:, 0], full.weights[:, t])
-                assert_close(step.scores[:, 0], full.scores[:, t])
+        # Both ways of taking one step: forward with T = 1, and step (the GRU cell search.py uses).
+        for one_step in (
+            lambda t, state: model.decoder(prev[:, t : t + 1], memory, state),
+            lambda t, state: model.decoder.step(prev[:, t], memory, state),
+        ):
+            state = memory.latent  # (B, H) s_0
+            for t in range(prev.size(1)):
+                step = one_step(t, state)
+                state = step.hidden[:, -1]  # carried to the next step
+                assert step.logits.shape == (2, 1, model.config.tgt_vocab)
+                assert_close(step.logits[:, 0], full.logits[:, t])
+                assert_close(step.hidden[:, 0], full.hidden[:, t])
+                assert_close(step.context[:, 0], full.context[:, t])
+                assert_close(step.attentional[:, 0], full.attentional[:, t])
+                if kind != "none":
+                    assert_close(step.weights[:, 0], full.weights[:, t])
+                    assert_close(step.scores[:, 0], full.scores[:, t])
 
 
 @pytest.mark.parametrize("kind", ["dot", "concat"])

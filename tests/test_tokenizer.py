@@ -7,7 +7,13 @@ import pytest
 from attnviz.tokenizer import BOS, EOS, PAD, UNK, WORD_START, Tokenizer
 
 CHAR_LINES = ["hello world", "Übung macht den Meister", "straße", "the cat sat on the mat"]
-UNIGRAM_LINES = ["the cat sat on the mat", "the cats sat", "a dog barked", "catalog of cats", "dogs and cats"] * 20
+UNIGRAM_LINES = [
+    "the cat sat on the mat",
+    "the cats sat",
+    "a dog barked",
+    "catalog of cats",
+    "dogs and cats",
+] * 20
 PHONEME_LINES = ["HH AH L OW", "W ER L D", "K AE T", "D AO G", "HH AE T"]
 
 
@@ -114,7 +120,9 @@ def test_save_load_gives_identical_ids(char_tok: Tokenizer, unigram_tok: Tokeniz
         assert loaded.labels(range(tok.vocab_size)) == tok.labels(range(tok.vocab_size))
 
 
-@pytest.mark.parametrize(("kind", "lines", "size"), [("char", CHAR_LINES, 100), ("unigram", UNIGRAM_LINES, 25)])
+@pytest.mark.parametrize(
+    ("kind", "lines", "size"), [("char", CHAR_LINES, 100), ("unigram", UNIGRAM_LINES, 25)]
+)
 def test_training_is_deterministic(kind: str, lines: list[str], size: int) -> None:
     first = Tokenizer.train(lines, kind, size)
     second = Tokenizer.train(iter(lines), kind, size)  # any iterable, including a one-shot iterator

@@ -1,0 +1,12 @@
+"""attnviz: see attention in a sequence-to-sequence model. Run: streamlit run app.py"""
+
+import streamlit as st
+
+st.set_page_config(page_title="attnviz - see attention", page_icon="🔎", layout="wide")
+
+pages = [
+    st.Page("pages/translate.py", title="Translate", icon="🔤", default=True),
+]
+page = st.navigation(pages)
+st.sidebar.caption("A trained GRU encoder-decoder with attention. Every number shown is the model's own.")
+page.run()

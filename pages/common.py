@@ -1,0 +1,96 @@
+"""What every page shares: the model list, cached model loading, the sidebar, and the query string."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from attnviz import search
+from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
+from attnviz.trace import Trace
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIRS = [ROOT / "models", Path(os.environ.get("ATTNVIZ_USER_MODELS", ROOT / "user_models"))]
+DEFAULT_MODEL = "de-en-dot"
+
+
+def available_models() -> dict[str, Path]:
+    """Model name -> directory; shipped models first, then the user's own."""
+    found: dict[str, Path] = {}
+    for root in MODEL_DIRS:
+        for path in list_models(root):
+            found.setdefault(path.name, path)
+    return found
+
+
+@st.cache_resource(show_spinner="Loading the model...")
+def load_bundle(path: str) -> Bundle:
+    """One copy per server process, shared read-only by every session."""
+    return load_model(Path(path))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_trace(path: str, text: str, beam: int) -> Trace:
+    return search.translate(load_bundle(path), text, beam=beam)
+
+
+def sidebar() -> tuple[Bundle | None, int]:
+    """The shared sidebar: model picker and decoding. Reads and writes the query string."""
+    models = available_models()
+    if not models:
+        st.sidebar.error("No models found in models/. Train one with `attnviz train --recipe dates-dot`.")
+        return None, 1
+    names = list(models)
+    wanted = st.query_params.get("model")
+    if wanted is not None and wanted not in models:
+        st.warning(f"There is no model called {wanted!r} here; showing the default model instead.")
+        wanted = None
+    default = wanted or (DEFAULT_MODEL if DEFAULT_MODEL in models else names[0])
+    if "model" not in st.session_state or st.session_state.model not in models:
+        st.session_state.model = default
+    name = st.sidebar.selectbox("Model", names, key="model", format_func=lambda n: _describe(n, models))
+    beams = [1, 2, 3, 5, 8]
+    wanted_beam = _int(st.query_params.get("beam"), 1)
+    beam = st.sidebar.select_slider(
+        "Decoding",
+        options=beams,
+        value=wanted_beam if wanted_beam in beams else 1,
+        format_func=lambda k: "greedy" if k == 1 else f"beam {k}",
+        help="Greedy takes the most probable piece at each step; beam search keeps k hypotheses.",
+    )
+    st.query_params["model"] = name
+    st.query_params["beam"] = str(beam)
+    try:
+        return load_bundle(str(models[name])), beam
+    except ModelError as err:
+        st.error(f"Model {name} could not be loaded: {err}")
+        return None, beam
+
+
+TASK_NAMES = {"dates": "dates", "reverse": "reverse", "de-en": "German→English", "g2p": "spelling→sounds"}
+
+
+@st.cache_data(show_spinner=False)
+def model_summary(path: str) -> dict[str, str]:
+    """Task and attention function of a model directory, read from its config without loading it."""
+    try:
+        saved = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+        return {"task": (saved.get("train") or {}).get("task", "?"), "attention": saved["model"]["attention"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"task": "?", "attention": "?"}
+
+
+def _describe(name: str, models: dict[str, Path]) -> str:
+    summary = model_summary(str(models[name]))
+    task = TASK_NAMES.get(summary["task"], summary["task"])
+    return f"{name} ({task}, {summary['attention']} attention)"
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,86 @@
+"""The Streamlit app, run headless with AppTest: the page renders the engine's own numbers."""
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from attnviz import search
+from attnviz.checkpoint import load_model
+from pages.common import available_models
+
+pytestmark = pytest.mark.skipif(not available_models(), reason="no shipped model in models/")
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file("app.py", default_timeout=60)
+    at.query_params.update(query)
+    return at.run()
+
+
+def heatmap_spec(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert charts, "no plotly chart on the page"
+    return json.loads(charts[0].proto.spec)
+
+
+def shipped(name: str):
+    return load_model(available_models()[name])
+
+
+def test_translate_page_heatmap_equals_the_trace():
+    at = app(model="dates-dot", s="thursday, 26 nov 2026")
+    assert not at.exception
+    trace = search.translate(shipped("dates-dot"), "thursday, 26 nov 2026")
+    assert at.code[0].value == trace.translation == "2026-11-26"
+    heat = heatmap_spec(at)["data"][0]
+    np.testing.assert_allclose(np.array(heat["z"]), trace.weights, rtol=1e-6, atol=1e-7)
+    layout = heatmap_spec(at)["layout"]
+    assert layout["xaxis"]["ticktext"] == list(trace.source_pieces)
+    assert layout["yaxis"]["ticktext"] == list(trace.target_pieces)
+
+
+def test_repeated_pieces_stay_distinct():
+    at = app(model="dates-dot", s="11/11/11")
+    heat = heatmap_spec(at)
+    assert heat["data"][0]["x"] == list(range(8))  # positions, not merged labels
+    assert heat["layout"]["xaxis"]["ticktext"].count("1") == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "needle"),
+    [
+        ("", "info", "Type a sentence"),
+        ("   ", "info", "Type a sentence"),
+        ("a\x00b", "warning", "binary"),
+    ],
+)
+def test_bad_input_gives_a_message_not_an_exception(text, kind, needle):
+    at = app(model="dates-dot", s=text)
+    assert not at.exception
+    assert any(needle in m.value for m in getattr(at, kind))
+
+
+def test_html_is_shown_literally():
+    at = app(model="dates-dot", s="<script>alert(1)</script> **bold**")
+    assert not at.exception
+    assert at.text_input[0].value == "<script>alert(1)</script> **bold**"
+    # The translation sits in a code block: shown as text, never rendered as HTML or Markdown.
+    assert at.code
+
+
+def test_unknown_model_in_the_url_falls_back_with_a_message():
+    at = app(model="no-such-model", s="26 nov 2026")
+    assert not at.exception
+    assert any("no-such-model" in w.value for w in at.warning)
+    assert at.sidebar.selectbox[0].value in available_models()
+
+
+def test_long_input_is_cut_with_a_message():
+    bundle = shipped("dates-dot")
+    long = " ".join(["26 nov 2026"] * 20)
+    at = app(model="dates-dot", s=long)
+    assert not at.exception
+    assert any("cut" in w.value for w in at.warning)
+    assert len(heatmap_spec(at)["layout"]["xaxis"]["ticktext"]) == bundle.config.max_src_len

@@ -1,0 +1,121 @@
+"""Real-browser tests: the app served by `streamlit run`, clicked through in Debian's headless Chromium.
+
+Screenshots go to artifacts/screenshots/. Without Chromium these tests skip, except in CI
+(ATTNVIZ_REQUIRE_ALL=1), where a skipped browser test is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+
+
+def _require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("ATTNVIZ_REQUIRE_ALL") == "1":
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run app.py` on a free loopback port, stopped after the module's tests."""
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    out = proc.stdout.read().decode() if proc.poll() is not None else ""
+                    pytest.fail(f"streamlit did not start: {out[-2000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require(Path(CHROMIUM).exists() and shutil.which("chromium") is not None, "Debian chromium missing")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_type_a_sentence_see_the_heatmap_download_the_trace(server, page, tmp_path):
+    page.goto(f"{server}/?model=dates-dot")
+    box = page.get_by_label("Sentence")
+    box.fill("thursday, 26 nov 2026")
+    box.press("Enter")
+    page.locator(".js-plotly-plot .heatmaplayer").first.wait_for()
+    page.get_by_text("2026-11-26").first.wait_for()
+    _shot(page, "translate")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Trace (JSON)").click()
+    path = tmp_path / "trace.json"
+    info.value.save_as(path)
+    trace = json.loads(path.read_text())
+    assert trace["translation"] == "2026-11-26"
+    assert trace["source"] == "thursday, 26 nov 2026"
+    assert "s=thursday" in page.url  # the sentence lives in the shareable URL
