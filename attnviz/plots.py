@@ -6,6 +6,8 @@ labels, and a sentence often repeats a piece ("the ... the").
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -14,11 +16,16 @@ from attnviz.trace import Trace
 COLORSCALE = "Cividis"  # perceptually uniform and readable with red-green colour blindness
 
 
+def escape(labels: tuple[str, ...] | list[str]) -> list[str]:
+    """Plotly reads text as a little HTML ("</s>" would vanish as a closing tag): escape it."""
+    return [html.escape(label, quote=False) for label in labels]
+
+
 def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | None = None) -> go.Figure:
     """Attention weights: source pieces along the top, target pieces down the side."""
     weights = trace.weights  # (T, S)
     T, S = weights.shape
-    src, tgt = list(trace.source_pieces), list(trace.target_pieces)
+    src, tgt = escape(trace.source_pieces), escape(trace.target_pieces)
     hover = np.empty((T, S, 3), dtype=object)
     for t in range(T):
         for s in range(S):
@@ -53,6 +60,7 @@ def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | N
             )
         )
     cell = 28
+    rotate = S > 12 and max((len(p) for p in src), default=0) > 2
     fig.update_layout(
         title=title,
         xaxis={
@@ -60,18 +68,21 @@ def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | N
             "tickvals": list(range(S)),
             "ticktext": src,
             "side": "top",
-            "tickangle": -45 if S > 12 else 0,
-            "title": "source",
+            "tickangle": -45 if rotate else 0,
+            "title": {"text": "source"},
+            "range": [-0.5, S - 0.5],
+            "showgrid": False,
         },
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(T)),
             "ticktext": tgt,
-            "autorange": "reversed",
-            "title": "target",
+            "range": [T - 0.5, -0.5],  # first step at the top
+            "title": {"text": "target"},
+            "showgrid": False,
         },
-        width=None,
         height=max(320, 140 + cell * T),
         margin={"l": 90, "r": 20, "t": 110, "b": 20},
+        plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig

@@ -59,7 +59,7 @@ else:
     fig = plots.alignment_heatmap(trace, mark_argmax=mark)
     st.plotly_chart(
         fig,
-        use_container_width=True,
+        width="stretch",
         key="heatmap",
         config={"toImageButtonOptions": {"format": "svg", "filename": "alignment"}},
     )

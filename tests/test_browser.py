@@ -103,12 +103,22 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _wait_for_heatmap(page) -> None:
+    """Until plotly has drawn the heatmap at its full size (it first draws, then resizes)."""
+    page.locator(".js-plotly-plot .heatmaplayer").first.wait_for()
+    page.wait_for_function(
+        "() => { const g = document.querySelector('.js-plotly-plot .heatmaplayer');"
+        " return g && g.getBoundingClientRect().width > 300; }"
+    )
+    page.wait_for_timeout(300)
+
+
 def test_type_a_sentence_see_the_heatmap_download_the_trace(server, page, tmp_path):
     page.goto(f"{server}/?model=dates-dot")
-    box = page.get_by_label("Sentence")
+    box = page.get_by_role("textbox", name="Sentence")
     box.fill("thursday, 26 nov 2026")
     box.press("Enter")
-    page.locator(".js-plotly-plot .heatmaplayer").first.wait_for()
+    _wait_for_heatmap(page)
     page.get_by_text("2026-11-26").first.wait_for()
     _shot(page, "translate")
     with page.expect_download() as info:
