@@ -11,6 +11,7 @@ from attnviz import plots, search
 from attnviz.checkpoint import load_model
 from pages.common import ROOT, available_models
 
+
 def app(**query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(query)
