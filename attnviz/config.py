@@ -95,7 +95,9 @@ class TrainConfig:
     task: str = "dates"
     data_path: str | None = None  # for de-en (defaults to the Debian file) and tsv
     data_size: int | None = None  # synthetic pairs to generate, or a cap on training pairs
-    seed: int = 1
+    seed: int = 1  # initialisation and batch order
+    data_seed: int = 0  # generation and split of the data; fixed, so that models trained with
+    # different seeds or settings share one test set
     src_vocab: int = 4000  # asked of SentencePiece; char tasks get however many characters exist
     tgt_vocab: int = 4000
     src_kind: str | None = None  # tokenizer model type; None takes the task's own choice

@@ -16,7 +16,7 @@ import torch
 from attnviz import metrics, search
 from attnviz.checkpoint import METRICS, Bundle
 from attnviz.config import save_json
-from attnviz.recipes import RECIPES
+from attnviz.recipes import NOTES, RECIPES
 from attnviz.tasks import Corpus, Pair, load_task
 from attnviz.train import collate, metric_name
 
@@ -26,7 +26,7 @@ def load_corpus(bundle: Bundle) -> Corpus:
     cfg = bundle.train_config
     if cfg is None:
         raise ValueError(f"model {bundle.name} records no training config, so its test split is unknown")
-    return load_task(cfg.task, seed=cfg.seed, path=cfg.data_path, size=cfg.data_size)
+    return load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
 
 
 def quality(task: str, pairs: Sequence[Pair], hyps: Sequence[str]) -> dict[str, Any]:
@@ -110,6 +110,15 @@ TASK_DATA = {
 }
 
 
+def _training_line(info: dict[str, Any]) -> str:
+    if "epochs" not in info:
+        return "- Training: not recorded"
+    return (
+        f"- Training: {info['epochs']} epochs, {info['train_seconds'] / 60:.1f} min on the CPU, "
+        f"{info['tokens_per_s']:,} target tokens/s, stopped: {info.get('stopped_because', '?')}"
+    )
+
+
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     """A short Markdown model card; every metric in it comes from `result` (attnviz evaluate)."""
     cfg, train_cfg, info = bundle.config, bundle.train_config, bundle.info
@@ -129,8 +138,7 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         f"{bundle.tgt.kind} ({bundle.tgt.vocab_size} pieces)",
         f"- Data: {info.get('train_pairs', '?')} training, {info.get('dev_pairs', '?')} dev, "
         f"{result['pairs']} test pairs",
-        f"- Training: {info.get('epochs', '?')} epochs, {info.get('train_seconds', 0) / 60:.1f} min on "
-        f"the CPU, {info.get('tokens_per_s', '?'):,} target tokens/s, stopped: {info.get('stopped_because')}",
+        _training_line(info),
         f"- Seed: {train_cfg.seed if train_cfg else '?'}",
         "",
         "## Test metrics (written by `attnviz evaluate`)",
@@ -144,6 +152,8 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         if task == "g2p":
             row += f" {q['phoneme_error_rate']:.2f}% | {q['word_accuracy']:.1f}% |"
         lines.append(row)
+    if bundle.name in NOTES:
+        lines += ["", NOTES[bundle.name]]
     if "alignment" in result:
         a = result["alignment"]
         lines += [

@@ -134,7 +134,7 @@ def train(
     """Train a model as `cfg` says; with out_dir, save each new best checkpoint there atomically."""
     start = time.monotonic()
     if corpus is None:
-        corpus = load_task(cfg.task, seed=cfg.seed, path=cfg.data_path, size=cfg.data_size)
+        corpus = load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
     name = out_dir.name if out_dir else f"{cfg.task}-{cfg.model.get('attention', 'dot')}"
     bundle = build(cfg, corpus, name)
     model = bundle.model
