@@ -123,6 +123,7 @@ def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list
     prev = torch.full((B,), BOS, dtype=torch.long)
     steps: list[dict[str, Tensor]] = []
     log_probs: list[Tensor] = []
+    chosen: list[Tensor] = []
     done = torch.zeros(B, dtype=torch.bool)
     for _ in range(max_len):
         out = model.decoder.step(prev, memory, state)
@@ -131,14 +132,16 @@ def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list
         prev = logp.argmax(dim=-1)  # (B,)
         steps.append(_step_arrays(out))
         log_probs.append(logp)
+        chosen.append(prev)
         done |= prev == EOS
         if bool(done.all()):
             break
     stacked = {n: torch.stack([s[n] for s in steps], dim=1).numpy() for n in _VECTORS}  # (B, T, .)
     logp_all = torch.stack(log_probs, dim=1)  # (B, T, V)
     top_logp, top_ids = logp_all.topk(min(TOP_K, logp_all.size(-1)), dim=-1)  # (B, T, K)
-    tokens = top_ids[:, :, 0].numpy()  # argmax = the greedy choice; (B, T)
-    top_logp, top_ids = top_logp.numpy(), top_ids.numpy()
+    tokens = torch.stack(chosen, dim=1)  # (B, T) the pieces actually fed back
+    chosen_logp = logp_all.gather(2, tokens.unsqueeze(-1)).squeeze(-1).numpy()  # (B, T)
+    tokens, top_logp, top_ids = tokens.numpy(), top_logp.numpy(), top_ids.numpy()
     paths = []
     for b in range(B):
         eos = np.flatnonzero(tokens[b] == EOS)
@@ -152,7 +155,7 @@ def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list
                 arrays,
                 top_ids[b, :T],
                 top_logp[b, :T],
-                top_logp[b, :T, 0],
+                chosen_logp[b, :T],
                 bool(eos.size),
                 memory.states[b, :S].numpy(),
                 memory.latent[b].numpy(),

@@ -7,7 +7,6 @@ Screenshots go to artifacts/screenshots/. Without Chromium these tests skip, exc
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import require_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -29,14 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-background-networking",
 ]
-
-
-def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("ATTNVIZ_REQUIRE_ALL") == "1":
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -81,9 +73,12 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    _require(Path(CHROMIUM).exists() and shutil.which("chromium") is not None, "Debian chromium missing")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
+    require_or_skip(
+        Path(CHROMIUM).exists() and shutil.which("chromium") is not None, "Debian chromium missing"
+    )
+    from playwright.sync_api import sync_playwright  # a requirement: missing is an error, not a skip
+
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()

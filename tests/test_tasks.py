@@ -5,6 +5,7 @@ import os
 import re
 
 import pytest
+from conftest import require_or_skip
 
 from attnviz import tasks
 from attnviz.tasks import (
@@ -20,16 +21,6 @@ from attnviz.tasks import (
     read_tsv,
     split,
 )
-
-
-def _require_or_skip(condition: bool, reason: str) -> None:
-    """Skip when a system resource is absent, unless ATTNVIZ_REQUIRE_ALL=1 demands it."""
-    if condition:
-        return
-    if os.environ.get("ATTNVIZ_REQUIRE_ALL") == "1":
-        pytest.fail(f"{reason} (ATTNVIZ_REQUIRE_ALL=1)")
-    pytest.skip(reason)
-
 
 # ---------------------------------------------------------------- dates
 
@@ -205,7 +196,7 @@ def test_read_ding_keeps_sentence_pairs_only(tmp_path):
 
 
 def test_read_ding_real_file_has_about_19k_pairs():
-    _require_or_skip(os.path.exists(DING_PATH), f"{DING_PATH} not installed (trans-de-en)")
+    require_or_skip(os.path.exists(DING_PATH), f"{DING_PATH} not installed (trans-de-en)")
     corpus = load_task("de-en", size=100)
     n = len(read_ding(DING_PATH))
     assert 15_000 <= n <= 25_000
