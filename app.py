@@ -5,7 +5,8 @@ import streamlit as st
 st.set_page_config(page_title="attnviz - see attention", page_icon="🔎", layout="wide")
 
 pages = [
-    st.Page("pages/translate.py", title="Translate", icon="🔤", default=True),
+    st.Page("pages/translate.py", title="Translate", icon=":material/translate:", default=True),
+    st.Page("pages/step.py", title="Step through", icon=":material/steps:", url_path="step"),
 ]
 page = st.navigation(pages)
 st.sidebar.caption("A trained GRU encoder-decoder with attention. Every number shown is the model's own.")

@@ -86,3 +86,115 @@ def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | N
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig
+
+
+def _bars(labels: list[str], values: np.ndarray, name: str, color: str, fmt: str) -> go.Bar:
+    return go.Bar(
+        x=list(range(len(labels))),
+        y=values,
+        name=name,
+        marker_color=color,
+        customdata=escape(labels),
+        text=[format(float(v), fmt) for v in values],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{customdata}: %{y:.4g}<extra>" + name + "</extra>",
+    )
+
+
+def _source_axis(fig: go.Figure, trace: Trace, yaxis: str, height: int = 300) -> go.Figure:
+    S = len(trace.source_pieces)
+    fig.update_layout(
+        xaxis={"tickmode": "array", "tickvals": list(range(S)), "ticktext": escape(trace.source_pieces)},
+        yaxis={"title": {"text": yaxis}, "zeroline": True},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+        barmode="group",
+        legend={"orientation": "h", "y": 1.12},
+    )
+    return fig
+
+
+def score_chart(trace: Trace, t: int) -> go.Figure:
+    """Step t's raw scores s_t . h_i, one bar per source piece."""
+    fig = go.Figure(_bars(list(trace.source_pieces), trace.scores[t], "score", "#3b6ea8", ".3g"))
+    return _source_axis(fig, trace, "score s·h")
+
+
+def weight_chart(
+    trace: Trace, t: int, what_if: np.ndarray | None = None, temperature: float = 1.0
+) -> go.Figure:
+    """Step t's attention weights; with `what_if`, a second, hatched series for another temperature."""
+    fig = go.Figure(_bars(list(trace.source_pieces), trace.weights[t], "weight (model)", "#e0a100", ".3f"))
+    if what_if is not None:
+        bars = _bars(
+            list(trace.source_pieces), what_if, f"what-if, temperature {temperature:g}", "#8c8c8c", ".3f"
+        )
+        bars.marker.pattern = {"shape": "/"}
+        fig.add_trace(bars)
+    fig.update_yaxes(range=[0, 1.15])
+    return _source_axis(fig, trace, "softmax weight")
+
+
+def topk_chart(trace: Trace, t: int) -> go.Figure:
+    """The most probable next pieces at step t, the emitted one marked."""
+    pieces, probs = list(trace.topk_pieces[t]), trace.topk_probs[t]
+    chosen = trace.target_pieces[t]
+    colors = ["#e8590c" if p == chosen else "#3b6ea8" for p in pieces]
+    fig = go.Figure(
+        go.Bar(
+            y=list(range(len(pieces))),
+            x=probs,
+            orientation="h",
+            marker_color=colors,
+            text=[f"{p:.3f}" for p in probs],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=escape(pieces),
+            hovertemplate="%{customdata}: %{x:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(pieces))),
+            "ticktext": escape(pieces),
+            "autorange": "reversed",
+        },
+        xaxis={"title": {"text": "p(next piece)"}, "range": [0, 1.15]},
+        height=60 + 26 * len(pieces),
+        margin={"l": 90, "r": 20, "t": 20, "b": 40},
+    )
+    return fig
+
+
+def vector_strips(rows: list[tuple[str, np.ndarray]], title: str | None = None) -> go.Figure:
+    """Vectors as colour strips, one row each (e.g. weight_i * h_i rows and their sum, the context)."""
+    labels = [label for label, _ in rows]
+    z = np.stack([v for _, v in rows])  # (rows, H)
+    bound = float(np.abs(z).max()) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            y=list(range(len(rows))),
+            colorscale="RdBu",
+            zmid=0.0,
+            zmin=-bound,
+            zmax=bound,
+            customdata=np.repeat(np.array(escape(labels), dtype=object)[:, None], z.shape[1], axis=1),
+            hovertemplate="%{customdata}<br>dim %{x}: %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(rows))),
+            "ticktext": escape(labels),
+            "autorange": "reversed",
+        },
+        xaxis={"title": {"text": "dimension"}},
+        height=80 + 34 * len(rows),
+        margin={"l": 170, "r": 20, "t": 40 if title else 20, "b": 40},
+    )
+    return fig

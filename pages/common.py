@@ -10,6 +10,7 @@ import streamlit as st
 
 from attnviz import search
 from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
+from attnviz.tasks import EXAMPLES
 from attnviz.trace import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,3 +95,58 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+def sentence_input(bundle: Bundle) -> str:
+    """The sentence box shared by the pages: it survives page changes and lives in the URL."""
+    task = bundle.train_config.task if bundle.train_config else ""
+    examples = EXAMPLES.get(task, ())
+    if "text" not in st.session_state:
+        st.session_state.text = st.query_params.get("s", examples[0] if examples else "")
+    # Widget state is dropped when a page stops drawing the widget, so a plain key carries the text.
+    st.session_state.sentence = st.session_state.text
+
+    def keep() -> None:
+        st.session_state.text = st.session_state.sentence
+
+    def use_example() -> None:
+        if st.session_state.example:
+            st.session_state.text = st.session_state.example
+
+    if examples:
+        st.selectbox(
+            "Examples",
+            examples,
+            index=None,
+            key="example",
+            on_change=use_example,
+            placeholder="Pick an example",
+        )
+        st.session_state.sentence = st.session_state.text
+    st.text_input(
+        "Sentence",
+        key="sentence",
+        on_change=keep,
+        max_chars=search.MAX_INPUT_CHARS,
+        help="Press Enter to translate.",
+    )
+    st.query_params["s"] = st.session_state.text
+    return st.session_state.text
+
+
+def trace_or_message(bundle: Bundle, text: str, beam: int) -> Trace | None:
+    """The trace for `text`, or None after telling the user, kindly, why there is none."""
+    if not text.strip():
+        st.info("Type a sentence above (or pick an example) and press Enter.")
+        return None
+    try:
+        trace = cached_trace(str(bundle.path), text, beam)
+    except search.InputError as err:
+        st.warning(str(err))
+        return None
+    if trace.cut:
+        st.warning(
+            f"The input is longer than this model's limit of {bundle.config.max_src_len} pieces: "
+            f"the last {trace.cut} pieces were cut. Only “{trace.source}” was translated."
+        )
+    return trace

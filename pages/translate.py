@@ -2,53 +2,19 @@
 
 import streamlit as st
 
-from attnviz import plots, search
-from attnviz.tasks import EXAMPLES
-from pages.common import cached_trace, sidebar
+from attnviz import plots
+from pages.common import sentence_input, sidebar, trace_or_message
 
 bundle, beam = sidebar()
 st.title("Translate")
 if bundle is None:
     st.stop()
 
-task = bundle.train_config.task if bundle.train_config else ""
-examples = EXAMPLES.get(task, ())
-if "sentence" not in st.session_state:
-    st.session_state.sentence = st.query_params.get("s", examples[0] if examples else "")
-
-
-def use_example() -> None:
-    st.session_state.sentence = st.session_state.example
-
-
-if examples:
-    st.selectbox(
-        "Examples",
-        examples,
-        index=None,
-        key="example",
-        on_change=use_example,
-        placeholder="Pick an example sentence",
-    )
-text = st.text_input(
-    "Sentence", key="sentence", max_chars=search.MAX_INPUT_CHARS, help="Press Enter to translate."
-)
-st.query_params["s"] = text
-
-if not text.strip():
-    st.info("Type a sentence above (or pick an example) and press Enter.")
-    st.stop()
-try:
-    trace = cached_trace(str(bundle.path), text, beam)
-except search.InputError as err:
-    st.warning(str(err))
+text = sentence_input(bundle)
+trace = trace_or_message(bundle, text, beam)
+if trace is None:
     st.stop()
 
-if trace.cut:
-    st.warning(
-        f"The input is longer than this model's limit of {bundle.config.max_src_len} pieces: "
-        f"the last {trace.cut} pieces were cut. Only “{trace.source}” was translated."
-    )
 st.caption("Translation")
 st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
 

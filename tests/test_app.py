@@ -93,3 +93,59 @@ def test_long_input_is_cut_with_a_message():
     assert not at.exception
     assert any("cut" in w.value for w in at.warning)
     assert len(heatmap_spec(at)["layout"]["xaxis"]["ticktext"]) == bundle.config.max_src_len
+
+
+def step_page(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page("pages/step.py")
+    return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_step_page_shows_the_trace_numbers_of_the_chosen_step():
+    at = step_page(model="dates-dot", s="26 nov 2026", step="3")
+    assert not at.exception
+    trace = search.translate(shipped("dates-dot"), "26 nov 2026")
+    t = 2
+    hidden, scores, weights, context, concat, topk = charts(at)
+    np.testing.assert_array_equal(array(hidden["data"][0]["z"])[0], trace.hidden[t])
+    np.testing.assert_array_equal(array(scores["data"][0]["y"]), trace.scores[t])
+    np.testing.assert_array_equal(array(weights["data"][0]["y"]), trace.weights[t])
+    strips = array(context["data"][0]["z"])
+    np.testing.assert_allclose(strips[:-1].sum(axis=0), trace.context[t], atol=1e-5)  # the sum is visible
+    np.testing.assert_array_equal(strips[-1], trace.context[t])
+    np.testing.assert_array_equal(array(concat["data"][0]["z"])[2], trace.attentional[t])
+    np.testing.assert_array_equal(array(topk["data"][0]["x"]), trace.topk_probs[t])
+    assert f"Step 3 of {trace.num_steps}" in at.subheader[0].value
+
+
+def test_step_buttons_move_and_the_url_follows():
+    at = step_page(model="dates-dot", s="26 nov 2026", step="1")
+    at.button[1].click().run()  # Next
+    assert at.query_params["step"] == ["2"] or at.query_params["step"] == "2"
+    assert "Step 2 of" in at.subheader[0].value
+    at.button[0].click().run()  # Previous
+    assert "Step 1 of" in at.subheader[0].value
+
+
+def test_what_if_temperature_is_marked_and_not_the_model():
+    at = step_page(model="dates-dot", s="26 nov 2026", step="1")
+    at.slider(key="temp0").set_value(3.0).run()
+    weights = charts(at)[2]
+    assert len(weights["data"]) == 2 and "what-if" in weights["data"][1]["name"]
+    trace = search.translate(shipped("dates-dot"), "26 nov 2026")
+    np.testing.assert_array_equal(array(weights["data"][0]["y"]), trace.weights[0])  # model unchanged
+
+
+def test_sandbox_opens_on_the_lecture_example():
+    at = step_page(model="dates-dot", s="26 nov 2026")
+    formula = at.latex[-2].value  # the sandbox softmax (the last formula is the weighted sum)
+    assert "softmax}(7, 1, -1, -2) = (0.997, 0.00247, 0.000334, 0.000123)" in formula
+    at.text_input(key="sandbox_scores").set_value("1, 1").run()
+    assert "= (0.5, 0.5)" in at.latex[-2].value
+    at.text_input(key="sandbox_scores").set_value("a, b").run()
+    assert not at.exception and any("numbers" in w.value for w in at.warning)

@@ -124,3 +124,18 @@ def test_type_a_sentence_see_the_heatmap_download_the_trace(server, page, tmp_pa
     assert trace["translation"] == "2026-11-26"
     assert trace["source"] == "thursday, 26 nov 2026"
     assert "s=thursday" in page.url  # the sentence lives in the shareable URL
+
+
+def test_step_through_two_steps_and_the_sandbox(server, page):
+    page.goto(f"{server}/step?model=dates-dot&s=26+nov+2026&step=1")
+    page.get_by_text("Step 1 of").first.wait_for()
+    for expected in ("Step 2 of", "Step 3 of"):
+        page.get_by_role("button", name="Next ▶").click()
+        page.get_by_text(expected).first.wait_for()
+    assert "step=3" in page.url
+    _wait_for_heatmap(page)
+    _shot(page, "step")
+    page.get_by_role("tab", name="Sandbox").click()
+    page.get_by_text("lecture's example").wait_for()
+    page.locator(".katex").last.wait_for()
+    _shot(page, "sandbox")
