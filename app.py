@@ -7,6 +7,9 @@ st.set_page_config(page_title="attnviz - see attention", page_icon="🔎", layou
 pages = [
     st.Page("pages/translate.py", title="Translate", icon=":material/translate:", default=True),
     st.Page("pages/step.py", title="Step through", icon=":material/steps:", url_path="step"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
+    st.Page("pages/bottleneck.py", title="Bottleneck", icon=":material/compress:", url_path="bottleneck"),
+    st.Page("pages/models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
 ]
 page = st.navigation(pages)
 st.sidebar.caption("A trained GRU encoder-decoder with attention. Every number shown is the model's own.")

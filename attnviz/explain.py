@@ -88,3 +88,16 @@ def weighted_states(trace: Trace, t: int, shown: int = 4) -> tuple[list[int], np
     positions = [int(i) for i in np.argsort(-weights)[:shown]]
     rows = weights[positions, None] * trace.encoder_states[positions]  # (shown, H)
     return positions, rows, trace.context[t]
+
+
+def coverage(trace: Trace) -> np.ndarray:
+    """(S,) total attention each source piece received over all steps (1.0 = one step's worth)."""
+    return trace.weights.sum(axis=0)
+
+
+def entropy(trace: Trace) -> np.ndarray:
+    """(T,) entropy of each step's attention in bits: 0 = all on one piece, log2(S) = spread evenly."""
+    w = trace.weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(w > 0, -w * np.log2(w), 0.0)
+    return terms.sum(axis=1)

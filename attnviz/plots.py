@@ -198,3 +198,55 @@ def vector_strips(rows: list[tuple[str, np.ndarray]], title: str | None = None) 
         margin={"l": 170, "r": 20, "t": 40 if title else 20, "b": 40},
     )
     return fig
+
+
+def coverage_chart(trace: Trace, coverage: np.ndarray) -> go.Figure:
+    """Total attention per source piece: pieces near 0 were never looked at, above 1 looked at often."""
+    fig = go.Figure(_bars(list(trace.source_pieces), coverage, "coverage", "#3b6ea8", ".2f"))
+    fig.add_hline(y=1.0, line_dash="dot", line_color="#888")
+    return _source_axis(fig, trace, "total attention")
+
+
+def entropy_chart(trace: Trace, entropy: np.ndarray) -> go.Figure:
+    """Attention entropy per decoder step, in bits."""
+    T = trace.num_steps
+    fig = go.Figure(
+        go.Bar(
+            x=list(range(T)),
+            y=entropy,
+            marker_color="#6a4c93",
+            customdata=escape(trace.target_pieces),
+            hovertemplate="step %{x}: %{customdata}<br>%{y:.3f} bits<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis={"tickmode": "array", "tickvals": list(range(T)), "ticktext": escape(trace.target_pieces)},
+        yaxis={"title": {"text": "entropy (bits)"}},
+        height=260,
+        margin={"l": 60, "r": 20, "t": 20, "b": 40},
+    )
+    return fig
+
+
+def bucket_chart(rows: list[tuple[str, str, float | None, int]]) -> go.Figure:
+    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n)."""
+    fig = go.Figure()
+    for model in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == model]
+        fig.add_trace(
+            go.Bar(
+                x=[f"{b} words" for _, b, _, _ in mine],
+                y=[v if v is not None else 0.0 for _, _, v, _ in mine],
+                name=model,
+                customdata=[n for *_, n in mine],
+                hovertemplate=model + "<br>%{x}: BLEU %{y:.2f} (%{customdata} sentences)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis={"title": {"text": "test BLEU"}},
+        height=360,
+        margin={"l": 60, "r": 20, "t": 30, "b": 40},
+        legend={"orientation": "h", "y": 1.1},
+    )
+    return fig

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from attnviz import plots
+from attnviz import explain, plots
 from pages.common import sentence_input, sidebar, trace_or_message
 
 bundle, beam = sidebar()
@@ -14,6 +14,22 @@ text = sentence_input(bundle)
 trace = trace_or_message(bundle, text, beam)
 if trace is None:
     st.stop()
+
+hypotheses = trace.hypotheses or (trace,)
+choice = 0
+if len(hypotheses) > 1:
+    st.caption(f"Beam search kept {len(hypotheses)} hypotheses; pick one to see its map.")
+    options = list(range(len(hypotheses)))
+    choice = st.radio(
+        "Hypothesis",
+        options,
+        format_func=lambda i: (
+            f"{hypotheses[i].translation or '(empty)'}  -  score {hypotheses[i].normalized_score:.3f}"
+            f" (log-prob {hypotheses[i].score:.2f}, {hypotheses[i].num_steps} steps)"
+        ),
+        label_visibility="collapsed",
+    )
+trace = hypotheses[choice]
 
 st.caption("Translation")
 st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
@@ -34,6 +50,24 @@ else:
         table.index = [f"{t + 1}: {p}" for t, p in enumerate(trace.target_pieces)]
         table.columns = [f"{s}: {p}" for s, p in enumerate(trace.source_pieces)]
         st.dataframe(table.style.format("{:.4f}"))
+
+    st.markdown(
+        "**Coverage and focus.** How much attention each source piece received in total, and how "
+        "spread out each step's attention was (0 bits = on a single piece)."
+    )
+    left, right = st.columns(2)
+    coverage, entropy = explain.coverage(trace), explain.entropy(trace)
+    left.plotly_chart(plots.coverage_chart(trace, coverage), key="coverage")
+    right.plotly_chart(plots.entropy_chart(trace, entropy), key="entropy")
+    with st.expander("Show as tables"):
+        st.dataframe({"source piece": list(trace.source_pieces), "coverage": coverage})
+        st.dataframe(
+            {
+                "step": list(range(1, trace.num_steps + 1)),
+                "target piece": list(trace.target_pieces),
+                "entropy (bits)": entropy,
+            }
+        )
 
 c1, c2, c3 = st.columns(3)
 c1.download_button("Trace (JSON)", trace.to_json(indent=1), "trace.json", "application/json")

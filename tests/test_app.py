@@ -149,3 +149,43 @@ def test_sandbox_opens_on_the_lecture_example():
     assert "= (0.5, 0.5)" in at.latex[-2].value
     at.text_input(key="sandbox_scores").set_value("a, b").run()
     assert not at.exception and any("numbers" in w.value for w in at.warning)
+
+
+def page(path: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page(path)
+    return at.run()
+
+
+def test_beam_alternatives_each_show_their_own_map():
+    at = page("pages/translate.py", model="dates-dot", s="26 nov 2026", beam="3")
+    assert not at.exception
+    best = search.translate(shipped("dates-dot"), "26 nov 2026", beam=3)
+    assert len(at.radio[0].options) == len(best.hypotheses) > 1
+    at.radio[0].set_value(1).run()
+    np.testing.assert_array_equal(array(heatmap_spec(at)["data"][0]["z"]), best.hypotheses[1].weights)
+    assert at.code[0].value == (best.hypotheses[1].translation or "(empty)")
+
+
+def test_coverage_and_entropy_charts_match_the_trace():
+    at = page("pages/translate.py", model="dates-dot", s="11/26/26")
+    trace = search.translate(shipped("dates-dot"), "11/26/26")
+    _, coverage, entropy = charts(at)
+    np.testing.assert_allclose(array(coverage["data"][0]["y"]), trace.weights.sum(axis=0), rtol=1e-6)
+    assert array(entropy["data"][0]["y"]).shape == (trace.num_steps,)
+
+
+def test_compare_page_shows_one_column_per_model_with_reference_scores():
+    at = page("pages/compare.py", model="dates-dot", s="26 nov 2026")
+    assert not at.exception
+    at.text_input[-1].set_value("2026-11-26").run()
+    assert any("chrF" in c.value for c in at.caption)
+
+
+def test_bottleneck_and_models_pages_render():
+    at = page("pages/bottleneck.py", model="dates-dot")
+    assert not at.exception
+    at = page("pages/models.py")
+    assert not at.exception
+    assert any("dates-dot" in e.label for e in at.expander)
