@@ -139,3 +139,13 @@ def test_step_through_two_steps_and_the_sandbox(server, page):
     page.get_by_text("lecture's example").wait_for()
     page.locator(".katex").last.wait_for()
     _shot(page, "sandbox")
+
+
+@pytest.mark.parametrize("path", ["compare", "bottleneck", "models"])
+def test_every_other_page_renders(server, page, path):
+    page.goto(f"{server}/{path}?model=dates-dot&s=26+nov+2026")
+    page.get_by_role("heading", level=1).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _shot(page, path)
