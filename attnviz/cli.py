@@ -65,7 +65,8 @@ class ProgressBar(Callback):
     def on_epoch(self, r: EpochResult, bundle: Bundle) -> None:
         mark = " *" if r.improved else ""
         self.stream.write(
-            f"\repoch {r.epoch}: train loss {r.train_loss:.3f}, dev {r.metric_name} {r.dev_metric:.2f}, "
+            f"\repoch {r.epoch}: train loss {r.train_loss:.3f}, dev loss {r.dev_loss:.3f}, "
+            f"dev {r.metric_name} {r.dev_metric:.2f}, "
             f"lr {r.lr:.2g}, {r.elapsed_s / 60:.1f} min{mark}\n"
         )
         self.stream.flush()

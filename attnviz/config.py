@@ -104,7 +104,7 @@ class TrainConfig:
     tgt_kind: str | None = None
     batch_size: int = 64  # sentences per batch
     lr: float = 2e-3  # Adam
-    lr_decay: float = 0.5  # multiply lr by this when the dev metric stops improving
+    lr_decay: float = 0.5  # multiply lr by this when the dev loss stops improving (smoother than BLEU)
     min_lr: float = 1e-4
     weight_decay: float = 0.0
     label_smoothing: float = 0.1

@@ -45,6 +45,7 @@ class Progress:
 class EpochResult:
     epoch: int
     train_loss: float
+    dev_loss: float  # teacher-forced cross-entropy on the dev set (with label smoothing)
     dev_metric: float  # higher is better: BLEU or exact match, see metric_name
     metric_name: str
     lr: float
@@ -124,6 +125,19 @@ def dev_score(bundle: Bundle, pairs: Sequence[Pair], task: str, beam: int = 1) -
     return metrics.exact_match(hyps, refs)
 
 
+@torch.inference_mode()
+def dev_loss(model: Seq2Seq, examples: list[Example], loss_fn: nn.Module, batch_size: int) -> float:
+    """Mean teacher-forced loss per target token on the dev set."""
+    total, count = 0.0, 0
+    for start in range(0, len(examples), batch_size):
+        src, lengths, prev, gold = collate(examples[start : start + batch_size])
+        logits = model(src, lengths, prev).logits  # (B, T, V)
+        n = int((gold != PAD).sum())
+        total += float(loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))) * n
+        count += n
+    return total / max(1, count)
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path | None = None,
@@ -146,6 +160,8 @@ def train(
     budget = cfg.max_minutes * 60 if cfg.max_minutes else None
     result = TrainResult(bundle=bundle)
     best_score, bad_epochs, tokens = -math.inf, 0, 0
+    best_loss = math.inf
+    dev_examples = encode_pairs(bundle.src, bundle.tgt, corpus.dev, model.config)
     best_states: list[tuple[float, dict[str, Tensor]]] = []  # the best few, for averaging
     info = {
         "task": corpus.task,
@@ -182,18 +198,23 @@ def train(
                 break
         model.eval()
         score = dev_score(bundle, dev, corpus.task, cfg.dev_beam)
+        loss = dev_loss(model, dev_examples, loss_fn, cfg.batch_size)
         improved = score > best_score
         if improved:
             best_score, bad_epochs = score, 0
         else:
             bad_epochs += 1
-            for group in optimizer.param_groups:  # the dev metric stalled: take smaller steps
+        if loss < best_loss:
+            best_loss = loss
+        else:
+            for group in optimizer.param_groups:  # the dev loss stalled: take smaller steps
                 group["lr"] = max(cfg.min_lr, group["lr"] * cfg.lr_decay)
         best_states.append((score, copy.deepcopy(model.state_dict())))
         best_states = sorted(best_states, key=lambda s: -s[0])[: cfg.average_best]
         epoch_result = EpochResult(
             epoch=epoch,
             train_loss=total_loss / max(1, i),
+            dev_loss=loss,
             dev_metric=score,
             metric_name=metric_name(corpus.task),
             lr=optimizer.param_groups[0]["lr"],
