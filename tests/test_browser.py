@@ -149,3 +149,26 @@ def test_every_other_page_renders(server, page, path):
     page.wait_for_timeout(1500)
     assert page.locator('[data-testid="stException"]').count() == 0
     _shot(page, path)
+
+
+def test_ten_sessions_at_once_get_their_own_results(server, browser):
+    """Ten browser sessions type different dates at the same time; each sees its own translation."""
+    dates = [f"{day} mar {1990 + day}" for day in range(1, 11)]
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in dates]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for pg in pages:
+            pg.set_default_timeout(90_000)
+            pg.goto(f"{server}/?model=dates-dot")
+        for pg in pages:
+            pg.get_by_role("textbox", name="Sentence").wait_for()
+        for pg, date in zip(pages, dates, strict=True):  # all ten are in flight together
+            box = pg.get_by_role("textbox", name="Sentence")
+            box.fill(date)
+            box.press("Enter")
+        for pg, day in zip(pages, range(1, 11), strict=True):
+            pg.get_by_text(f"{1990 + day}-03-{day:02d}").first.wait_for()
+            assert f"s={day}+mar" in pg.url or f"s={day}%20mar" in pg.url
+    finally:
+        for c in contexts:
+            c.close()

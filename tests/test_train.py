@@ -73,6 +73,7 @@ def test_end_to_end_reverse_learns_the_task_and_the_alignment(tmp_path):
     result = train(cfg, tmp_path / "reverse", callbacks=[rec])
     assert [e.epoch for e in rec.epochs] == list(range(1, len(rec.epochs) + 1))
     assert rec.epochs[-1].train_loss < rec.epochs[0].train_loss
+    assert rec.epochs[-1].dev_loss < rec.epochs[0].dev_loss
     bundle = load_model(tmp_path / "reverse")
     metrics = evaluate(bundle, beams=(1,))
     assert metrics["pairs"] == len(load_task("reverse", size=8000).test)
