@@ -114,10 +114,12 @@ class TrainConfig:
     max_minutes: float | None = None  # wall-clock budget; the best checkpoint so far is kept
     dev_beam: int = 1  # dev metric decoded greedily by default: faster, and it tracks beam well
     average_best: int = 1  # average the weights of this many best checkpoints at the end
+    save_dtype: str = "float32"  # "float16" halves the shipped weights; they load as float32
     model: dict[str, Any] = field(default_factory=dict)  # overrides of ModelConfig fields
 
     def __post_init__(self) -> None:
         _check_types(self)
+        _check_choice("save_dtype", self.save_dtype, ("float32", "float16"))
         for name in ("src_kind", "tgt_kind"):
             value = getattr(self, name)
             if value is not None:

@@ -152,6 +152,23 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         if task == "g2p":
             row += f" {q['phoneme_error_rate']:.2f}% | {q['word_accuracy']:.1f}% |"
         lines.append(row)
+    buckets = result.get("greedy", {}).get("by_length")
+    if buckets:
+        lines += [
+            "",
+            "Greedy BLEU by source length (words):",
+            "",
+            "| " + " | ".join(buckets) + " |",
+            "|" + "---|" * len(buckets),
+        ]
+        lines.append(
+            "| "
+            + " | ".join(
+                f"{b['bleu']:.2f} ({b['n']})" if b["bleu"] is not None else f"- ({b['n']})"
+                for b in buckets.values()
+            )
+            + " |"
+        )
     if bundle.name in NOTES:
         lines += ["", NOTES[bundle.name]]
     if "alignment" in result:

@@ -278,4 +278,6 @@ def _finish(
 def _save(out_dir: Path, bundle: Bundle, info: dict[str, Any], history: list[EpochResult]) -> None:
     bundle.info = dict(info)
     log = json.dumps([asdict(h) for h in history], indent=1)
-    save_model(out_dir, replace(bundle), extra_files={"train_log.json": log + "\n"})
+    half = bundle.train_config is not None and bundle.train_config.save_dtype == "float16"
+    dtype = torch.float16 if half else torch.float32
+    save_model(out_dir, replace(bundle), dtype=dtype, extra_files={"train_log.json": log + "\n"})
