@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Defaults that depend on the task. The synthetic tasks are noise-free and plentiful: dropout and label
+# smoothing there do not prevent overfitting, they only blur where attention looks (bench/RESULTS.md).
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dates": {"label_smoothing": 0.0, "model": {"dropout": 0.0}},
+    "reverse": {"label_smoothing": 0.0, "model": {"dropout": 0.0}},
+}
+
 ATTENTIONS = ("dot", "general", "concat", "scaled_dot", "none")
 TOKENIZER_KINDS = ("char", "word", "unigram", "bpe")
 # Size presets: ModelConfig overrides. "default" is the size the shipped de-en models use.

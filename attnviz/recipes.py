@@ -5,13 +5,14 @@ Each recipe is a TrainConfig written out in full, so a model card can point at o
 
 from __future__ import annotations
 
-from attnviz.config import SIZES, TrainConfig
+from attnviz.config import SIZES, TASK_DEFAULTS, TrainConfig
 
 
-def _recipe(
-    task: str, attention: str, size: str = "default", dropout: float = 0.2, **train: object
-) -> dict[str, object]:
-    return {"task": task, "model": dict(SIZES[size], attention=attention, dropout=dropout), **train}
+def _recipe(task: str, attention: str, size: str = "default", **train: object) -> dict[str, object]:
+    """A recipe: the task's defaults, then the given settings; `model` holds ModelConfig overrides."""
+    defaults = TASK_DEFAULTS.get(task, {})
+    model = {**SIZES[size], "attention": attention, **defaults.get("model", {}), **train.pop("model", {})}
+    return {**defaults, "task": task, **train, "model": model}
 
 
 # The four de-en models share one tokenizer setting, split and size: they differ only in attention.
@@ -26,11 +27,12 @@ _DE_EN = {
     "save_dtype": "float16",  # four models at 3.2M parameters: 6 MB each instead of 13
 }
 
+SEED = 2  # dates-dot: chosen among seeds 1-5 by dev alignment accuracy (NOTES below)
+
 RECIPES: dict[str, dict[str, object]] = {
-    "dates-dot": _recipe("dates", "dot", seed=2, epochs=20, patience=3, max_minutes=10),
+    "dates-dot": _recipe("dates", "dot", seed=SEED, epochs=20, patience=3, max_minutes=10),
     **{
-        f"de-en-{att}": _recipe("de-en", att, **_DE_EN)
-        | {"model": dict(SIZES["default"], attention=att, dropout=0.3)}
+        f"de-en-{att}": _recipe("de-en", att, model={"dropout": 0.3}, **_DE_EN)
         for att in ("dot", "general", "concat", "none")
     },
 }
@@ -39,9 +41,9 @@ RECIPES: dict[str, dict[str, object]] = {
 # What a reader of a model card should know about how its recipe was chosen.
 NOTES: dict[str, str] = {
     "dates-dot": (
-        "Attention alignment depends on the initialisation: seeds 1-5 of this recipe reached 88.4%, "
-        "99.8%, 97.7%, 88.6% and 85.7% argmax accuracy on the dev set's gold links; the recipe uses "
-        "the seed that was best on dev (exact match was 99.8-100% for all). See bench/RESULTS.md."
+        "Attention alignment depends on the initialisation: seeds 1-5 of this recipe reached 93.2%, "
+        "98.3%, 97.4%, 95.9% and 87.9% argmax accuracy on the dev set's gold links; the recipe uses "
+        "the seed that was best on dev (exact match was 99.6-100% for all). See bench/RESULTS.md."
     ),
 }
 

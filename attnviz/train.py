@@ -270,6 +270,7 @@ def _finish(
         else:
             model.load_state_dict(best_states[0][1])
     info["stopped_because"] = result.stopped_because
+    result.bundle.info = dict(info)  # also when nothing is saved
     if out_dir is not None:
         _save(out_dir, result.bundle, info, result.history)
     model.eval()

@@ -31,6 +31,8 @@ def test_train_wrote_a_model_directory(model_dir):
     assert {"config.json", "model.safetensors", "source.spm", "target.spm", "train_log.json"} <= names
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model"]["attention"] == "dot" and config["train"]["task"] == "reverse"
+    # The synthetic tasks' own defaults: no dropout, no label smoothing (they only blur attention there).
+    assert config["model"]["dropout"] == 0.0 and config["train"]["label_smoothing"] == 0.0
 
 
 def test_translate_prints_translation_and_pharaoh(model_dir, capsys):

@@ -10,6 +10,7 @@ import pytest
 from attnviz.config import (
     ATTENTIONS,
     SIZES,
+    TASK_DEFAULTS,
     TOKENIZER_KINDS,
     ConfigError,
     ModelConfig,
@@ -186,3 +187,16 @@ def test_train_model_override_error_lists_valid_keys() -> None:
         TrainConfig(model={"hiden": 8})
     for key in ("attention", "emb", "hidden", "dropout", "max_src_len", "max_tgt_len"):
         assert key in str(info.value)
+
+
+def test_recipes_start_from_their_task_defaults():
+    from attnviz.recipes import RECIPES, recipe
+
+    for name in RECIPES:
+        cfg = recipe(name)
+        for key, value in TASK_DEFAULTS.get(cfg.task, {}).items():
+            if key == "model":
+                assert all(cfg.model[k] == v for k, v in value.items()), name
+            else:
+                assert getattr(cfg, key) == value, name
+    assert recipe("de-en-dot").model["dropout"] == 0.3

@@ -103,3 +103,4 @@ def test_every_attention_kind_trains(tmp_path, attention):
     result = train(cfg, None)
     assert len(result.history) == 1 and result.history[0].train_loss > 0
     assert result.bundle.config.attention == attention
+    assert result.bundle.info["epochs"] == 1 and result.bundle.info["stopped_because"] == "epochs done"
