@@ -44,12 +44,18 @@ def quality(task: str, pairs: Sequence[Pair], hyps: Sequence[str]) -> dict[str, 
     return out
 
 
-@torch.inference_mode()
 def forced_weights(bundle: Bundle, pairs: Sequence[Pair], batch_size: int = 64) -> list[np.ndarray]:
     """Attention weights (T, S) while the decoder is fed the reference (T includes </s>)."""
+    ids = [(bundle.src.encode(p.source).ids, bundle.tgt.encode(p.target).ids) for p in pairs]
+    return _forced_weights(bundle, ids, batch_size)
+
+
+@torch.inference_mode()
+def _forced_weights(
+    bundle: Bundle, ids: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int = 64
+) -> list[np.ndarray]:
     cfg = bundle.config
-    encoded = [(bundle.src.encode(p.source).ids, bundle.tgt.encode(p.target).ids) for p in pairs]
-    examples = [(list(s[: cfg.max_src_len]), list(t[: cfg.max_tgt_len - 1])) for s, t in encoded]
+    examples = [(list(s[: cfg.max_src_len]), list(t[: cfg.max_tgt_len - 1])) for s, t in ids]
     out = []
     for start in range(0, len(examples), batch_size):
         batch = examples[start : start + batch_size]
@@ -63,14 +69,13 @@ def forced_weights(bundle: Bundle, pairs: Sequence[Pair], batch_size: int = 64) 
 def alignment(bundle: Bundle, pairs: Sequence[Pair]) -> dict[str, Any]:
     """Attention argmax accuracy against possible links and AER, on pairs with gold links."""
     pairs = [p for p in pairs if p.links]
-    weights = forced_weights(bundle, pairs)
+    encoded = [(bundle.src.encode(p.source), bundle.tgt.encode(p.target)) for p in pairs]
+    weights = _forced_weights(bundle, [(s.ids, t.ids) for s, t in encoded])
     sure, possible = [], []
-    for p in pairs:
-        s, pos = metrics.project_links(
-            p.links, bundle.src.encode(p.source).spans, bundle.tgt.encode(p.target).spans
-        )
-        sure.append(s)
-        possible.append(pos)
+    for p, (s, t) in zip(pairs, encoded, strict=True):
+        links_sure, links_possible = metrics.project_links(p.links, s.spans, t.spans)
+        sure.append(links_sure)
+        possible.append(links_possible)
     argmax = [metrics.argmax_links(w) for w in weights]
     return {
         "accuracy": metrics.alignment_accuracy(weights, possible),

@@ -122,7 +122,6 @@ def sentence_input(bundle: Bundle) -> str:
             on_change=use_example,
             placeholder="Pick an example",
         )
-        st.session_state.sentence = st.session_state.text
     st.text_input(
         "Sentence",
         key="sentence",
