@@ -9,6 +9,7 @@ pages = [
     st.Page("pages/step.py", title="Step through", icon=":material/steps:", url_path="step"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
     st.Page("pages/bottleneck.py", title="Bottleneck", icon=":material/compress:", url_path="bottleneck"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
 ]
 page = st.navigation(pages)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from attnviz import search
 from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
-from attnviz.config import ATTENTIONS, SIZES, TASK_DEFAULTS, ConfigError, TrainConfig
+from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
-from attnviz.recipes import RECIPES, recipe
+from attnviz.recipes import RECIPES, recipe, settings
 from attnviz.tasks import TASKS, DataError
 from attnviz.train import Callback, EpochResult, Progress, train
 
@@ -80,9 +80,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         except KeyError as err:
             raise UserError(err.args[0]) from None
     else:
-        task = args.task or "dates"
-        defaults = TASK_DEFAULTS.get(task, {})
-        fields = {**defaults, "task": task, "model": {**SIZES["default"], **defaults.get("model", {})}}
+        fields = settings(args.task or "dates")
     # Flags given on the command line override the recipe (or the defaults).
     if args.size:
         fields["model"] = dict(fields["model"], **SIZES[args.size])

@@ -7,6 +7,7 @@ labels, and a sentence often repeats a piece ("the ... the").
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,8 +22,17 @@ def escape(labels: tuple[str, ...] | list[str]) -> list[str]:
     return [html.escape(label, quote=False) for label in labels]
 
 
-def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | None = None) -> go.Figure:
-    """Attention weights: source pieces along the top, target pieces down the side."""
+def alignment_heatmap(
+    trace: Trace,
+    *,
+    mark_argmax: bool = False,
+    title: str | None = None,
+    gold: Iterable[tuple[int, int]] | None = None,
+) -> go.Figure:
+    """Attention weights: source pieces along the top, target pieces down the side.
+
+    gold: (t, s) links of a reference alignment, drawn as open squares.
+    """
     weights = trace.weights  # (T, S)
     T, S = weights.shape
     src, tgt = escape(trace.source_pieces), escape(trace.target_pieces)
@@ -55,6 +65,19 @@ def alignment_heatmap(trace: Trace, *, mark_argmax: bool = False, title: str | N
                 mode="markers",
                 marker={"symbol": "circle-open", "size": 14, "color": "#e8590c", "line": {"width": 2}},
                 name="argmax",
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    if gold is not None:
+        links = sorted(gold)
+        fig.add_trace(
+            go.Scatter(
+                x=[s for _, s in links],
+                y=[t for t, _ in links],
+                mode="markers",
+                marker={"symbol": "square-open", "size": 22, "color": "#2b8a3e", "line": {"width": 2}},
+                name="gold link",
                 hoverinfo="skip",
                 showlegend=False,
             )
@@ -248,5 +271,64 @@ def bucket_chart(rows: list[tuple[str, str, float | None, int]]) -> go.Figure:
         height=360,
         margin={"l": 60, "r": 20, "t": 30, "b": 40},
         legend={"orientation": "h", "y": 1.1},
+    )
+    return fig
+
+
+METRIC_LABELS = {"exact_match": "dev exact match (%)", "bleu": "dev BLEU"}
+
+
+def training_chart(
+    losses: Sequence[tuple[float, float]], dev: Sequence[tuple[int, float, float]], metric: str
+) -> go.Figure:
+    """Running training loss (a line) and dev loss after each epoch (diamonds) on the left axis, log
+    scale, and the dev metric (higher is better) on the right. dev: (epoch, dev loss, dev metric)."""
+    label = METRIC_LABELS.get(metric, metric)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[e for e, _ in losses],
+            y=[v for _, v in losses],
+            mode="lines",
+            name="training loss",
+            line={"color": "#3b6ea8"},
+            hovertemplate="epoch %{x:.2f}: loss %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e for e, _, _ in dev],
+            y=[v for _, v, _ in dev],
+            mode="markers",
+            name="dev loss",
+            marker={"color": "#3b6ea8", "symbol": "diamond", "size": 9},
+            hovertemplate="epoch %{x}: dev loss %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e for e, _, _ in dev],
+            y=[v for _, _, v in dev],
+            mode="lines+markers",
+            name=label,
+            yaxis="y2",
+            line={"color": "#e8590c"},
+            hovertemplate="epoch %{x}: " + label + " %{y:.2f}<extra></extra>",
+        )
+    )
+    percent = metric == "exact_match"
+    fig.update_layout(
+        xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "loss (log scale)"}, "type": "log"},
+        yaxis2={
+            "title": {"text": label},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            **({"range": [0, 100.5]} if percent else {"rangemode": "tozero"}),
+        },
+        height=320,
+        margin={"l": 60, "r": 60, "t": 30, "b": 40},
+        legend={"orientation": "h", "y": 1.15},
     )
     return fig

@@ -5,6 +5,7 @@ character tasks. A tokenizer is trained by our own code on the training split an
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,23 @@ class Tokenizer:
 
     @classmethod
     def train(cls, lines: Iterable[str], kind: str, vocab_size: int) -> Tokenizer:
-        """Train on `lines`. For "char" and "word", vocab_size is only an upper bound."""
+        """Train on `lines`. For "char" and "word", vocab_size is only an upper bound; for a corpus too
+        small to fill it (an upload of a few hundred lines), the largest vocabulary it allows is used."""
+        lines = list(lines)
+        try:
+            return cls._train(lines, kind, vocab_size)
+        except RuntimeError as err:
+            # "Vocabulary size too high (4000). Please set it to a value <= 1594."
+            largest = re.search(r"(?:<=|≤)\s*(\d+)", str(err))
+            if largest is None or int(largest.group(1)) >= vocab_size:
+                raise
+            return cls._train(lines, kind, int(largest.group(1)))
+
+    @classmethod
+    def _train(cls, lines: list[str], kind: str, vocab_size: int) -> Tokenizer:
         buf = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(list(lines)),
+            sentence_iterator=iter(lines),
             model_writer=buf,
             model_type=kind,
             vocab_size=vocab_size,

@@ -56,6 +56,8 @@ class EpochResult:
 class Callback:
     """Hooks the trainer calls; override what you need."""
 
+    def on_start(self, bundle: Bundle) -> None: ...  # the untrained model, before the first batch
+
     def on_batch(self, progress: Progress) -> None: ...
 
     def on_epoch(self, result: EpochResult, bundle: Bundle) -> None: ...
@@ -175,6 +177,9 @@ def train(
 
     def cancelled() -> bool:
         return any(cb.should_stop() for cb in callbacks)
+
+    for cb in callbacks:
+        cb.on_start(bundle)
 
     for epoch in range(1, cfg.epochs + 1):
         model.train()

@@ -7,14 +7,16 @@ import os
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from attnviz import search
-from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
+from attnviz.checkpoint import WEIGHTS, Bundle, ModelError, list_models, load_model
 from attnviz.tasks import EXAMPLES
 from attnviz.trace import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIRS = [ROOT / "models", Path(os.environ.get("ATTNVIZ_USER_MODELS", ROOT / "user_models"))]
+USER_MODELS = Path(os.environ.get("ATTNVIZ_USER_MODELS", ROOT / "user_models"))  # the Train page saves here
+MODEL_DIRS = [ROOT / "models", USER_MODELS]
 DEFAULT_MODEL = "de-en-dot"
 
 
@@ -27,19 +29,52 @@ def available_models() -> dict[str, Path]:
     return found
 
 
-@st.cache_resource(show_spinner="Loading the model...")
-def load_bundle(path: str) -> Bundle:
-    """One copy per server process, shared read-only by every session."""
+def _stamp(path: str) -> int:
+    """When the model's weights were written: a model retrained under the same name is a new model."""
+    try:
+        return (Path(path) / WEIGHTS).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=32)
+def _load_bundle(path: str, stamp: int) -> Bundle:
     return load_model(Path(path))
 
 
+def load_bundle(path: str) -> Bundle:
+    """One copy per server process (and weights file), shared read-only by every session."""
+    return _load_bundle(path, _stamp(path))
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
+def _cached_trace(path: str, stamp: int, text: str, beam: int) -> Trace:
+    return search.translate(_load_bundle(path, stamp), text, beam=beam)
+
+
 def cached_trace(path: str, text: str, beam: int) -> Trace:
-    return search.translate(load_bundle(path), text, beam=beam)
+    return _cached_trace(path, _stamp(path), text, beam)
+
+
+def _through_app_py() -> None:
+    """Make sure the page runs inside app.py's navigation.
+
+    When the first request a fresh server gets is a deep link (/step?...), Streamlit runs the page file on
+    its own, in its old `pages/` directory mode, and keeps doing so for every session until app.py has
+    called st.navigation once. Leave that mode and run again: app.py then routes to the same page.
+    (PagesManager.uses_pages_directory is Streamlit's own switch; st.navigation sets it the same way.)
+    """
+    if PagesManager.uses_pages_directory and not st.session_state.get("_routed"):
+        # Once per session: AppTest turns the switch back on before each of its runs, and a rerun
+        # would drop the click that started that run.
+        st.session_state._routed = True
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def sidebar() -> tuple[Bundle | None, int]:
     """The shared sidebar: model picker and decoding. Reads and writes the query string."""
+    _through_app_py()
     models = available_models()
     if not models:
         st.sidebar.error("No models found in models/. Train one with `attnviz train --recipe dates-dot`.")
@@ -74,9 +109,13 @@ def sidebar() -> tuple[Bundle | None, int]:
 TASK_NAMES = {"dates": "dates", "reverse": "reverse", "de-en": "German→English", "g2p": "spelling→sounds"}
 
 
-@st.cache_data(show_spinner=False)
 def model_summary(path: str) -> dict[str, str]:
     """Task and attention function of a model directory, read from its config without loading it."""
+    return _model_summary(path, _stamp(path))
+
+
+@st.cache_data(show_spinner=False)
+def _model_summary(path: str, stamp: int) -> dict[str, str]:
     try:
         saved = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
         return {"task": (saved.get("train") or {}).get("task", "?"), "attention": saved["model"]["attention"]}

@@ -6,6 +6,7 @@ Sizes are tiny (emb 16, hidden 16) so the whole engine suite runs in seconds on 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 
 import pytest
@@ -17,6 +18,9 @@ from attnviz.config import ModelConfig
 from attnviz.model import Seq2Seq
 from attnviz.tokenizer import PAD, Tokenizer
 from attnviz.train import collate
+
+# Models trained by the tests (the Train page's) go to a scratch folder, not the developer's user_models/.
+os.environ["ATTNVIZ_USER_MODELS"] = tempfile.mkdtemp(prefix="attnviz-user-models-")
 
 # Tiny models gain nothing from threads, and on a busy 2-core machine spinning threads cost seconds.
 torch.set_num_threads(1)

@@ -108,6 +108,18 @@ def _wait_for_heatmap(page) -> None:
     page.wait_for_timeout(300)
 
 
+def test_a_deep_link_to_a_fresh_server_gets_the_whole_app(server, page):
+    """Keep this test first: it needs a server no session has visited yet. Streamlit would otherwise run
+    the page file alone (no navigation, no app.py) until someone opened the landing page."""
+    page.goto(f"{server}/step?model=dates-dot&s=26+nov+2026&step=2")
+    page.get_by_text("Step 2 of").first.wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for title in ("Translate", "Step through", "Compare", "Bottleneck", "Train", "Models"):
+        nav.get_by_text(title, exact=True).wait_for()
+    assert nav.get_by_text("common", exact=True).count() == 0  # not the raw file list
+    assert "step=2" in page.url
+
+
 def test_type_a_sentence_see_the_heatmap_download_the_trace(server, page, tmp_path):
     page.goto(f"{server}/?model=dates-dot")
     box = page.get_by_role("textbox", name="Sentence")
@@ -172,3 +184,38 @@ def test_ten_sessions_at_once_get_their_own_results(server, browser):
     finally:
         for c in contexts:
             c.close()
+
+
+def _corpus(n: int) -> bytes:
+    """n "reverse the letters" pairs, then five lines the validator must reject."""
+    import random
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(3, 8))) for _ in range(n)]
+    good = [f"{w}\t{w[::-1]}" for w in words]
+    bad = ["no tab on this line", "\tempty source", "empty target\t", "a\tb\tc"]
+    return ("\n".join(good + bad) + "\n").encode() + b"bad \xff utf8\tx\n"
+
+
+def test_upload_train_watch_the_heatmap_history_grow_and_cancel(server, page):
+    page.goto(f"{server}/train")
+    page.get_by_text("Upload a corpus").click()
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "pairs.tsv", "mimeType": "text/tab-separated-values", "buffer": _corpus(3000)}]
+    )
+    page.get_by_text("3,000 lines accepted, 5 rejected").wait_for()
+    for reason in ("no tab", "empty source", "empty target", "more than one tab", "not UTF-8"):
+        page.get_by_role("cell", name=reason, exact=True).wait_for()
+    epochs = page.get_by_label("At most this many epochs")
+    epochs.fill("100")
+    epochs.press("Enter")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Epoch 0: the model says").wait_for()
+    page.get_by_text("Epoch 2: the model says").wait_for(timeout=180_000)  # the history grew
+    _wait_for_heatmap(page)
+    _shot(page, "train")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Saved as").wait_for(timeout=180_000)
+    page.get_by_text("stopped: cancelled").first.wait_for()
+    _shot(page, "train-cancelled")

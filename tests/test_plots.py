@@ -37,3 +37,20 @@ def test_vector_strips_rows():
     fig = plots.vector_strips([("a", np.ones(4)), ("b", -np.ones(4))])
     assert np.asarray(fig.data[0].z).shape == (2, 4)
     assert list(fig.layout.yaxis.ticktext) == ["a", "b"]
+
+
+def test_gold_links_are_drawn_as_their_own_layer(tiny_bundle):
+    trace = search.translate(tiny_bundle("dot"), "abc")
+    fig = plots.alignment_heatmap(trace, gold={(0, 2), (1, 1)})
+    gold = fig.data[-1]
+    assert gold.name == "gold link"
+    assert list(gold.x) == [2, 1] and list(gold.y) == [0, 1]
+    assert len(plots.alignment_heatmap(trace).data) == 1
+
+
+def test_training_chart_puts_the_metric_on_its_own_axis():
+    fig = plots.training_chart([(0.5, 2.0), (1.0, 1.5)], [(1, 1.4, 97.5)], "exact_match")
+    loss, dev_loss, metric = fig.data
+    assert list(loss.y) == [2.0, 1.5] and list(dev_loss.y) == [1.4] and list(metric.y) == [97.5]
+    assert metric.yaxis == "y2" and metric.name == "dev exact match (%)"
+    assert fig.layout.yaxis.type == "log" and list(fig.layout.yaxis2.range) == [0, 100.5]

@@ -178,3 +178,10 @@ def test_word_kind_gives_one_piece_per_phoneme(word_tok: Tokenizer) -> None:
 def test_word_kind_unknown_phoneme_is_unk(word_tok: Tokenizer) -> None:
     encoded = word_tok.encode("HH ZH OW")
     assert word_tok.labels(encoded.ids) == ["HH", "<unk>", "OW"]
+
+
+def test_a_small_corpus_gets_the_largest_vocabulary_it_allows():
+    words = [f"w{i} x{i % 7} y{i % 13}" for i in range(60)]
+    tok = Tokenizer.train(words, "unigram", 4000)  # SentencePiece alone refuses: "set it to <= N"
+    assert 10 < tok.vocab_size < 4000
+    assert tok.decode(tok.encode("w3 x3 y3").ids) == "w3 x3 y3"

@@ -1,0 +1,305 @@
+"""Train: train a model in the server's background and watch its attention learn to align, epoch by epoch."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from attnviz import jobs, plots
+from attnviz.checkpoint import load_model
+from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
+from attnviz.evaluate import evaluate, write_metrics
+from attnviz.recipes import settings
+from attnviz.search import InputError, check_sentence
+from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, load_task, read_tsv
+from pages.common import TASK_NAMES, USER_MODELS, available_models, sidebar
+
+BUILT_IN = ("dates", "reverse", "de-en", "g2p")
+FORM_DEFAULTS = {
+    "data_source": "Built-in task",
+    "task": "dates",
+    "attention": "dot",
+    "size": "small",
+    "epochs": 20,
+    "budget": 5.0,
+}
+UPLOAD = "tsv"
+ATTENTION_HELP = {
+    "dot": "dot: score = s·h (Luong)",
+    "general": "general: score = s·W h (Luong)",
+    "concat": "concat: score = v·tanh(W[s; h]) (Bahdanau)",
+    "scaled_dot": "scaled dot: score = s·h / √d",
+    "none": "none: no attention, the bottleneck",
+}
+
+
+@st.cache_resource
+def runner() -> jobs.Runner:
+    """The server's one training slot, shared by every session."""
+    return jobs.Runner(USER_MODELS)
+
+
+@st.cache_data(show_spinner="Preparing the data...", max_entries=8)
+def dev_pairs(task: str, path: str | None = None) -> list[Pair]:
+    corpus = load_task(task, seed=TrainConfig().data_seed, path=path)
+    return list(corpus.dev[:200])
+
+
+def epoch_label(epoch: float) -> str:
+    return f"epoch {epoch:g}" if float(epoch).is_integer() else f"epoch {epoch:.2f}"
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def upload_corpus() -> tuple[str | None, list[Pair]]:
+    """The upload widget and its report; returns the saved file's path and dev pairs, or (None, [])."""
+    st.caption(
+        f"UTF-8 text, one `source<TAB>target` pair per line, at most {MAX_TSV_BYTES / 1e6:g} MB. "
+        "Every line is checked before training; bad lines are skipped and listed."
+    )
+    file = st.file_uploader("Corpus (TSV)", type=["tsv", "txt"], key="upload")
+    if file is None:
+        return None, []
+    data = file.getvalue()
+    try:
+        pairs, rejected = read_tsv(data)
+    except DataError as err:
+        st.error(f"{file.name}: {err}")
+        return None, []
+    st.success(f"{file.name}: {len(pairs):,} lines accepted, {len(rejected):,} rejected.")
+    if rejected:
+        st.markdown(f"The first {min(10, len(rejected))} rejected lines:")
+        st.table(
+            pd.DataFrame([{"line": r.line, "reason": r.reason} for r in rejected[:10]]).set_index("line")
+        )
+    path = str(jobs.save_upload(data, USER_MODELS))
+    try:
+        return path, dev_pairs(UPLOAD, path)
+    except DataError as err:
+        st.error(str(err))
+        return None, []
+
+
+def new_job_form(slot: jobs.Runner) -> None:
+    st.subheader("Start a training run")
+    source = st.radio("Data", ["Built-in task", "Upload a corpus"], horizontal=True, key="data_source")
+    if source == "Built-in task":
+        task = st.selectbox(
+            "Task", BUILT_IN, key="task", format_func=lambda t: f"{t} ({TASK_NAMES.get(t, t)})"
+        )
+        path = None
+        try:
+            dev = dev_pairs(task)
+        except DataError as err:
+            st.error(str(err))
+            return
+    else:
+        task = UPLOAD
+        path, dev = upload_corpus()
+        if path is None:
+            return
+    c1, c2 = st.columns(2)
+    attention = c1.selectbox("Attention", ATTENTIONS, key="attention", format_func=ATTENTION_HELP.get)
+    size = c2.select_slider("Model size", list(SIZES), key="size")
+    c1, c2 = st.columns(2)
+    epochs = c1.number_input("At most this many epochs", 1, 100, key="epochs")
+    budget = c2.number_input("At most this many minutes", 0.5, 60.0, step=0.5, key="budget")
+    default_probe = dev[0].source if dev else ""
+    probe_text = st.text_input(
+        "Probe sentence, traced as training goes",
+        default_probe,
+        key=f"probe-{task}",
+        help="The default is the first sentence of the dev set; type your own if you like.",
+    )
+    by_source = {p.source: p for p in dev}
+    probe = by_source.get(probe_text, Pair(probe_text, ""))
+    if probe.target:
+        st.caption(f"From the dev set; reference: “{probe.target}”.")
+    taken = set(available_models())
+    name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken))
+    problem = jobs.check_name(name, taken)
+    try:
+        check_sentence(probe_text)
+    except InputError as err:
+        problem = problem or f"Probe sentence: {err}"
+    if problem:
+        st.warning(problem)
+    if st.button("Start training", type="primary", disabled=problem is not None):
+        fields = settings(task, attention, size, epochs=int(epochs), max_minutes=float(budget))
+        try:
+            cfg = TrainConfig.from_dict({**fields, "data_path": path})
+            job = slot.start(cfg, name=name, probe=probe)
+        except (ConfigError, jobs.Busy) as err:
+            st.error(str(err))
+            return
+        st.query_params["job"] = job.id
+        st.rerun()
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def status_line(job: jobs.Job) -> None:
+    p = job.progress
+    if not job.running:
+        return
+    if job.state == "starting" or p is None:
+        st.progress(0.0, text="Preparing the data and the tokenizers...")
+        return
+    done = (p.epoch - 1 + p.batch / p.batches) / job.cfg.epochs
+    if p.budget_s:
+        done = max(done, p.elapsed_s / p.budget_s)
+    eta = job.eta_s()
+    text = (
+        f"Epoch {p.epoch} of at most {job.cfg.epochs}, batch {p.batch}/{p.batches} · "
+        f"{minutes(p.elapsed_s)} elapsed · at most {minutes(eta or 0)} left · "
+        f"{p.tokens_per_s:,.0f} target tokens/s"
+    )
+    if job.state == "evaluating":
+        text = "Training done: scoring the model on the test set..."
+    elif job.cancelling:
+        text = "Cancelling: scoring the epoch so far and keeping the best checkpoint..."
+    st.progress(min(done, 1.0), text=text)
+
+
+def history_view(job: jobs.Job) -> None:
+    """The probe's attention at every snapshot: a slider, following the newest while training."""
+    snaps = list(job.snapshots)
+    if not snaps:
+        return
+    st.markdown(f"**The probe sentence over training:** “{job.probe.source}”")
+    if snaps[-1].trace.weights.shape[1] == 0:
+        st.info("This model has no attention, so there is no alignment to watch: see the loss instead.")
+        return
+    key = f"snap-{job.id}"
+    follow = st.toggle("Follow the newest", value=True, key=f"follow-{job.id}", disabled=not job.running)
+    if (follow and job.running) or key not in st.session_state or st.session_state[key] >= len(snaps):
+        st.session_state[key] = len(snaps) - 1
+    c1, c2 = st.columns([4, 1])
+    chosen = c1.select_slider(
+        "Snapshot",
+        options=list(range(len(snaps))),
+        key=key,
+        format_func=lambda i: epoch_label(snaps[i].epoch),
+        disabled=len(snaps) < 2,
+    )
+    replay = c2.button("▶ Replay", key=f"replay-{job.id}", disabled=len(snaps) < 2)
+    view = st.empty()
+    for i in range(len(snaps)) if replay else [chosen]:
+        with view.container():
+            draw_snapshot(snaps[i], job.probe, i)
+        if replay:
+            time.sleep(0.6)
+
+
+def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
+    trace = snap.trace
+    verdict = ""
+    if probe.target:
+        same = trace.translation == probe.target
+        verdict = " ✓ equals the reference" if same else " ✗ not the reference yet"
+    st.markdown(f"{epoch_label(snap.epoch).capitalize()}: the model says")
+    st.code((trace.translation or "(empty)") + verdict, language=None)
+    figure = plots.alignment_heatmap(trace, gold=snap.gold, title=epoch_label(snap.epoch))
+    st.plotly_chart(figure, key=f"snapfig{i}")
+    if probe.links:
+        if snap.gold is not None:
+            st.caption("Green squares: the gold alignment (links the task generator knows).")
+        else:
+            st.caption("Gold links are drawn once the model's output equals the reference.")
+
+
+def job_view(job: jobs.Job, owner: bool) -> None:
+    """Everything about one job; redrawn every second while it runs."""
+    st.markdown(
+        f"**{job.name}** - {job.cfg.task}, {job.cfg.model.get('attention')} attention, "
+        f"{job.cfg.model.get('hidden')} hidden units · {job.state}"
+    )
+    status_line(job)
+    if job.running and owner:
+        st.button("Cancel", on_click=job.cancel, disabled=job.cancelling, key=f"cancel-{job.id}")
+    history = list(job.history)
+    if job.losses or history:
+        metric = history[-1].metric_name if history else "dev metric"
+        dev = [(h.epoch, h.dev_loss, h.dev_metric) for h in history]
+        st.plotly_chart(plots.training_chart(list(job.losses), dev, metric), key="curves")
+        if history:
+            with st.expander("Show as table"):
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "epoch": h.epoch,
+                                "train loss": h.train_loss,
+                                "dev loss": h.dev_loss,
+                                h.metric_name: h.dev_metric,
+                                "learning rate": h.lr,
+                                "minutes": h.elapsed_s / 60,
+                            }
+                            for h in history
+                        ]
+                    ),
+                    hide_index=True,
+                )
+    history_view(job)
+    if job.state == "failed":
+        st.error(f"Training failed: {job.message}")
+    elif job.saved is not None:
+        st.success(
+            f"Saved as **{job.name}** ({job.message}). It is now in the model picker of every page; "
+            "its test metrics are on the Models page."
+        )
+
+
+sidebar()
+slot = runner()
+# Streamlit forgets a widget's value in any run that does not draw it, and the form is hidden while a job
+# runs: writing each value back keeps the user's settings for the next run (so no widget has a default).
+for key, default in FORM_DEFAULTS.items():
+    st.session_state[key] = st.session_state.get(key, default)
+st.title("Train a model")
+st.markdown(
+    "Train a small encoder-decoder here and watch its attention learn to align - with **no alignment "
+    "supervision**: the model is only ever shown sentence pairs. Training runs on the server, so you can "
+    "refresh or close this tab; one run at a time per server."
+)
+job = slot.job
+owner = job is not None and st.query_params.get("job") == job.id
+if job is not None and job.running:
+    if not owner:
+        st.info(f"The server is training **{job.name}** for someone; you can watch. One run at a time.")
+
+    @st.fragment(run_every=1.0)
+    def live() -> None:
+        current = slot.job
+        if current is not job or not job.running:
+            st.rerun()  # finished: redraw the whole page, with the form
+        job_view(job, owner)
+
+    live()
+else:
+    for staged in slot.interrupted():
+        st.warning(
+            f"A run of **{staged.name}** was interrupted (the server stopped); its last checkpoint is kept."
+        )
+        c1, c2 = st.columns(2)
+        if c1.button("Keep it among my models", key=f"keep-{staged.name}"):
+            with st.spinner("Scoring it on the test set..."):
+                final = slot.keep(staged)
+                bundle = load_model(final)
+                write_metrics(bundle, evaluate(bundle, beams=(1,)))
+            st.rerun()
+        if c2.button("Discard it", key=f"discard-{staged.name}"):
+            jobs.discard(staged)
+            st.rerun()
+    if job is not None:
+        with st.expander(f"Last run: {job.name} ({job.state})", expanded=owner):
+            job_view(job, owner)
+    new_job_form(slot)

@@ -1,0 +1,89 @@
+"""The Train page under AppTest: start a tiny job, watch it, cancel it, find the model in the picker."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from pages.common import ROOT
+
+
+def train_page(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page("pages/train.py")
+    return at.run()
+
+
+def widget(at: AppTest, kind: str, key: str):
+    return next(w for w in at.get(kind) if w.key == key)
+
+
+def rerun_until(at: AppTest, done, timeout: float = 180.0) -> AppTest:
+    end = time.monotonic() + timeout
+    while not done(at):
+        assert time.monotonic() < end, "the page never reached the expected state"
+        time.sleep(0.5)
+        at.run()
+    return at
+
+
+def name_box(at: AppTest):
+    return next(w for w in at.text_input if w.label == "Save the model as")
+
+
+def set_tiny(at: AppTest, name: str, epochs: int) -> AppTest:
+    widget(at, "select_slider", "size").set_value("tiny")
+    widget(at, "number_input", "epochs").set_value(epochs)
+    name_box(at).set_value(name)
+    return at.run()
+
+
+def test_train_a_tiny_model_and_find_it_in_the_picker():
+    at = train_page()
+    assert not at.exception
+    probe = widget(at, "text_input", "probe-dates").value
+    assert probe, "the probe defaults to a dev sentence"
+    assert any("reference" in c.value for c in at.caption)
+    set_tiny(at, "page-tiny", epochs=1)
+    start = next(b for b in at.button if b.label == "Start training")
+    start.click().run()
+    assert not at.exception
+    assert at.query_params["job"], "the job id goes into the URL, so a refresh re-attaches"
+    rerun_until(at, lambda a: any("Saved as" in s.value for s in a.success))
+    assert not at.exception
+    # The history holds the untrained model and the first epoch; the chart shows the loss.
+    snapshot = widget(at, "select_slider", next(w.key for w in at.select_slider if w.key.startswith("snap-")))
+    assert snapshot.options[0] == "epoch 0" and snapshot.options[-1] == "epoch 1"
+    assert [e.value for e in at.exception] == []
+    # Every page's model picker now lists it.
+    at.switch_page("pages/translate.py")
+    at.run()
+    picker = at.sidebar.selectbox[0]
+    assert any(o.startswith("page-tiny ") for o in picker.options)
+
+
+def test_a_second_session_watches_but_cannot_cancel_and_the_owner_cancels():
+    owner = train_page()
+    set_tiny(owner, "page-cancel", epochs=60)
+    next(b for b in owner.button if b.label == "Start training").click().run()
+    job_id = owner.query_params["job"]
+    other = train_page()
+    assert any("for someone" in i.value for i in other.info)
+    assert not [b for b in other.button if b.label == "Cancel"]
+    assert not [b for b in other.button if b.label == "Start training"], "one job at a time"
+    # A refresh of the owner's tab (a new session with the same URL) re-attaches with the Cancel button.
+    refreshed = train_page(job=job_id)
+    cancel = next(b for b in refreshed.button if b.label == "Cancel")
+    cancel.click().run()
+    rerun_until(refreshed, lambda a: any("Saved as" in s.value for s in a.success))
+    assert any("cancelled" in s.value for s in refreshed.success)
+
+
+def test_a_bad_name_disables_start():
+    at = train_page()
+    name_box(at).set_value("../etc").run()
+    assert any("lowercase" in w.value for w in at.warning)
+    assert next(b for b in at.button if b.label == "Start training").disabled
+    name_box(at).set_value("dates-dot").run()
+    assert any("exists already" in w.value for w in at.warning)
