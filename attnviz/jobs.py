@@ -25,13 +25,24 @@ from attnviz import metrics, search
 from attnviz.checkpoint import Bundle, _replace_dir, list_models, load_model
 from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
+from attnviz.recipes import settings
 from attnviz.tasks import Corpus, Pair, load_task
 from attnviz.trace import Trace
 from attnviz.train import Callback, EpochResult, Progress, train
 
 STAGING = ".training"
+# The Train page's starting settings; bench/train_in_app.py measures how fast they reach the bar.
+DEFAULTS = {"task": "dates", "attention": "dot", "size": "small", "epochs": 20, "minutes": 5.0}
 FIRST_EPOCH_PROBES = (0.1, 0.25, 0.5, 0.75)  # fractions of epoch 1 at which the probe is traced
 LOSS_POINTS_PER_EPOCH = 50
+
+
+def config_for(
+    task: str, attention: str, size: str, epochs: int, minutes: float, data_path: str | None = None
+) -> TrainConfig:
+    """The TrainConfig of a run started from the Train page: the task's defaults plus the user's choices."""
+    fields = settings(task, attention, size, epochs=epochs, max_minutes=minutes)
+    return TrainConfig.from_dict({**fields, "data_path": data_path})
 
 
 class Busy(RuntimeError):

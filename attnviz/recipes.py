@@ -38,6 +38,10 @@ RECIPES: dict[str, dict[str, object]] = {
         f"de-en-{att}": settings("de-en", att, model={"dropout": 0.3}, **_DE_EN)
         for att in ("dot", "general", "concat", "none")
     },
+    # Spelling -> phonemes: characters in, one piece per phoneme out; 117k training words.
+    "g2p-dot": settings(
+        "g2p", "dot", seed=1, epochs=40, patience=4, average_best=3, max_minutes=40, save_dtype="float16"
+    ),
 }
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from attnviz import plots
-from pages.common import available_models, cached_trace, load_bundle, sidebar
+from pages.common import available_models, cached_trace, chart, load_bundle, sidebar
 
 bundle, beam = sidebar()
 st.title("Why attention? The bottleneck")
@@ -26,7 +26,7 @@ if not rows:
         "No German-English model with evaluated metrics is installed, so there is nothing to compare yet."
     )
     st.stop()
-st.plotly_chart(plots.bucket_chart(rows), key="buckets")
+chart(plots.bucket_chart(rows), key="buckets")
 with st.expander("Show as table"):
     st.dataframe(
         [{"model": m, "source length": b, "BLEU": v, "sentences": n} for m, b, v, n in rows], hide_index=True

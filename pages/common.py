@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -72,9 +73,23 @@ def _through_app_py() -> None:
         st.rerun()
 
 
+IMAGE_FORMATS = {"png": "PNG", "svg": "SVG"}
+
+
+def chart(fig: Any, key: str, where: Any = st) -> None:
+    """Every figure goes through here: the camera button in its toolbar saves it in the format chosen in
+    the sidebar (a crisp 2x PNG, or SVG), named after the figure."""
+    fmt = st.session_state.get("image_format", "png")
+    options = {"format": fmt, "filename": f"attnviz-{key}", "scale": 2 if fmt == "png" else 1}
+    where.plotly_chart(
+        fig, key=key, width="stretch", config={"toImageButtonOptions": options, "displaylogo": False}
+    )
+
+
 def sidebar() -> tuple[Bundle | None, int]:
     """The shared sidebar: model picker and decoding. Reads and writes the query string."""
     _through_app_py()
+    st.session_state.image_format = st.session_state.get("image_format", "png")  # kept across pages
     models = available_models()
     if not models:
         st.sidebar.error("No models found in models/. Train one with `attnviz train --recipe dates-dot`.")
@@ -96,6 +111,14 @@ def sidebar() -> tuple[Bundle | None, int]:
         value=wanted_beam if wanted_beam in beams else 1,
         format_func=lambda k: "greedy" if k == 1 else f"beam {k}",
         help="Greedy takes the most probable piece at each step; beam search keeps k hypotheses.",
+    )
+    st.sidebar.radio(
+        "Chart downloads",
+        list(IMAGE_FORMATS),
+        key="image_format",
+        format_func=IMAGE_FORMATS.get,
+        horizontal=True,
+        help="What the camera button in each chart's toolbar saves.",
     )
     st.query_params["model"] = name
     st.query_params["beam"] = str(beam)

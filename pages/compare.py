@@ -3,7 +3,7 @@
 import streamlit as st
 
 from attnviz import metrics, plots
-from pages.common import available_models, cached_trace, model_summary, sentence_input, sidebar
+from pages.common import available_models, cached_trace, chart, model_summary, sentence_input, sidebar
 
 bundle, beam = sidebar()
 st.title("Compare models")
@@ -47,4 +47,4 @@ for column, name in zip(columns, chosen, strict=True):
         if trace.weights.shape[1] == 0:
             st.info("No attention: one fixed latent vector for the whole sentence.")
         else:
-            st.plotly_chart(plots.alignment_heatmap(trace), key=f"map-{name}")
+            chart(plots.alignment_heatmap(trace), key=f"map-{name}")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import explain, plots
-from pages.common import sentence_input, sidebar, trace_or_message
+from pages.common import chart, sentence_input, sidebar, trace_or_message
 
 bundle, beam = sidebar()
 st.title("Step through")
@@ -30,7 +30,7 @@ def draw_step(trace, t: int) -> None:
 
     st.markdown("**1. Decoder hidden state** - the GRU reads the previous piece and its last state.")
     st.latex(f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ \\text{{{explain._tex_label(prev)}}})")
-    st.plotly_chart(plots.vector_strips([(f"s_{t + 1}", trace.hidden[t])]), key=f"hidden{t}")
+    chart(plots.vector_strips([(f"s_{t + 1}", trace.hidden[t])]), key=f"hidden{t}")
 
     if trace.weights.shape[1] == 0:
         st.info(
@@ -41,7 +41,7 @@ def draw_step(trace, t: int) -> None:
         pieces = list(trace.source_pieces)
         st.markdown("**2. Scores** - the dot product of the decoder state with every encoder state.")
         st.latex(explain.score_formula(trace, t))
-        st.plotly_chart(plots.score_chart(trace, t), key=f"scores{t}")
+        chart(plots.score_chart(trace, t), key=f"scores{t}")
         table(pieces, score=trace.scores[t])
 
         st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
@@ -56,7 +56,7 @@ def draw_step(trace, t: int) -> None:
             help="softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1.",
         )
         what_if = None if temperature == 1.0 else explain.softmax(trace.scores[t], temperature)
-        st.plotly_chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
+        chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
         table(pieces, weight=trace.weights[t], **({} if what_if is None else {"what_if": what_if}))
 
         st.markdown("**4. Context vector** - the encoder states, each scaled by its weight, summed.")
@@ -70,7 +70,7 @@ def draw_step(trace, t: int) -> None:
         if len(pieces) > len(positions):
             strips.append((f"+ the other {len(pieces) - len(positions)} terms", rest))
         strips.append((f"= context c{t + 1}", context))
-        st.plotly_chart(plots.vector_strips(strips), key=f"context{t}")
+        chart(plots.vector_strips(strips), key=f"context{t}")
 
     st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
     st.latex(explain.output_formula(trace, t))
@@ -79,8 +79,8 @@ def draw_step(trace, t: int) -> None:
         (f"state s{t + 1}", trace.hidden[t]),
         ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
     ]
-    st.plotly_chart(plots.vector_strips(strips), key=f"concat{t}")
-    st.plotly_chart(plots.topk_chart(trace, t), key=f"topk{t}")
+    chart(plots.vector_strips(strips), key=f"concat{t}")
+    chart(plots.topk_chart(trace, t), key=f"topk{t}")
     table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
 
 

@@ -9,19 +9,18 @@ from attnviz import jobs, plots
 from attnviz.checkpoint import load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
-from attnviz.recipes import settings
 from attnviz.search import InputError, check_sentence
 from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, load_task, read_tsv
-from pages.common import TASK_NAMES, USER_MODELS, available_models, sidebar
+from pages.common import TASK_NAMES, USER_MODELS, available_models, chart, sidebar
 
 BUILT_IN = ("dates", "reverse", "de-en", "g2p")
 FORM_DEFAULTS = {
     "data_source": "Built-in task",
-    "task": "dates",
-    "attention": "dot",
-    "size": "small",
-    "epochs": 20,
-    "budget": 5.0,
+    "task": jobs.DEFAULTS["task"],
+    "attention": jobs.DEFAULTS["attention"],
+    "size": jobs.DEFAULTS["size"],
+    "epochs": jobs.DEFAULTS["epochs"],
+    "budget": jobs.DEFAULTS["minutes"],
 }
 UPLOAD = "tsv"
 ATTENTION_HELP = {
@@ -127,9 +126,8 @@ def new_job_form(slot: jobs.Runner) -> None:
     if problem:
         st.warning(problem)
     if st.button("Start training", type="primary", disabled=problem is not None):
-        fields = settings(task, attention, size, epochs=int(epochs), max_minutes=float(budget))
         try:
-            cfg = TrainConfig.from_dict({**fields, "data_path": path})
+            cfg = jobs.config_for(task, attention, size, int(epochs), float(budget), path)
             job = slot.start(cfg, name=name, probe=probe)
         except (ConfigError, jobs.Busy) as err:
             st.error(str(err))
@@ -208,7 +206,7 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
     st.markdown(f"{epoch_label(snap.epoch).capitalize()}: the model says")
     st.code((trace.translation or "(empty)") + verdict, language=None)
     figure = plots.alignment_heatmap(trace, gold=snap.gold, title=epoch_label(snap.epoch))
-    st.plotly_chart(figure, key=f"snapfig{i}")
+    chart(figure, key=f"snapfig{i}")
     if probe.links:
         if snap.gold is not None:
             st.caption("Green squares: the gold alignment (links the task generator knows).")
@@ -229,7 +227,7 @@ def job_view(job: jobs.Job, owner: bool) -> None:
     if job.losses or history:
         metric = history[-1].metric_name if history else "dev metric"
         dev = [(h.epoch, h.dev_loss, h.dev_metric) for h in history]
-        st.plotly_chart(plots.training_chart(list(job.losses), dev, metric), key="curves")
+        chart(plots.training_chart(list(job.losses), dev, metric), key="curves")
         if history:
             with st.expander("Show as table"):
                 st.dataframe(

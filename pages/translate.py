@@ -3,7 +3,7 @@
 import streamlit as st
 
 from attnviz import explain, plots
-from pages.common import sentence_input, sidebar, trace_or_message
+from pages.common import chart, sentence_input, sidebar, trace_or_message
 
 bundle, beam = sidebar()
 st.title("Translate")
@@ -39,12 +39,7 @@ if trace.weights.shape[1] == 0:
 else:
     mark = st.toggle("Mark each row's strongest link (argmax)", value=False)
     fig = plots.alignment_heatmap(trace, mark_argmax=mark)
-    st.plotly_chart(
-        fig,
-        width="stretch",
-        key="heatmap",
-        config={"toImageButtonOptions": {"format": "svg", "filename": "alignment"}},
-    )
+    chart(fig, key="heatmap")
     with st.expander("Show as table"):
         table = trace.to_frame().pivot(index="step", columns="source_index", values="weight")
         table.index = [f"{t + 1}: {p}" for t, p in enumerate(trace.target_pieces)]
@@ -57,8 +52,8 @@ else:
     )
     left, right = st.columns(2)
     coverage, entropy = explain.coverage(trace), explain.entropy(trace)
-    left.plotly_chart(plots.coverage_chart(trace, coverage), key="coverage")
-    right.plotly_chart(plots.entropy_chart(trace, entropy), key="entropy")
+    chart(plots.coverage_chart(trace, coverage), key="coverage", where=left)
+    chart(plots.entropy_chart(trace, entropy), key="entropy", where=right)
     with st.expander("Show as tables"):
         st.dataframe({"source piece": list(trace.source_pieces), "coverage": coverage})
         st.dataframe(

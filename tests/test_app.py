@@ -189,3 +189,18 @@ def test_bottleneck_and_models_pages_render():
     at = page("pages/models.py")
     assert not at.exception
     assert any("dates-dot" in e.label for e in at.expander)
+
+
+def test_every_figure_saves_as_the_format_chosen_in_the_sidebar():
+    at = app(model="dates-dot", s="26 nov 2026")
+    at.switch_page("pages/step.py")
+    at.run()
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 5
+    formats = {json.loads(c.proto.config)["toImageButtonOptions"]["format"] for c in charts}
+    assert formats == {"png"}
+    at.sidebar.radio[0].set_value("svg").run()
+    charts = at.get("plotly_chart")
+    options = [json.loads(c.proto.config)["toImageButtonOptions"] for c in charts]
+    assert {o["format"] for o in options} == {"svg"}
+    assert len({o["filename"] for o in options}) == len(options), "each figure saves under its own name"

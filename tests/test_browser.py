@@ -219,3 +219,47 @@ def test_upload_train_watch_the_heatmap_history_grow_and_cancel(server, page):
     page.get_by_text("Saved as").wait_for(timeout=180_000)
     page.get_by_text("stopped: cancelled").first.wait_for()
     _shot(page, "train-cancelled")
+
+
+def test_the_camera_button_saves_png_or_svg(server, page, tmp_path):
+    page.goto(f"{server}/?model=dates-dot&s=26+nov+2026")
+    _wait_for_heatmap(page)
+    for fmt, choice in (("png", None), ("svg", "SVG")):
+        if choice:
+            page.locator('[data-testid="stSidebar"]').get_by_text(choice, exact=True).click()
+            page.wait_for_timeout(1500)
+            _wait_for_heatmap(page)
+        chart = page.locator(".js-plotly-plot").first
+        chart.hover()
+        with page.expect_download() as info:
+            chart.locator('.modebar-btn[data-title^="Download plot"]').click()
+        assert info.value.suggested_filename == f"attnviz-heatmap.{fmt}"
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        head = path.read_bytes()[:300]
+        assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head
+
+
+@pytest.mark.parametrize("path", ["", "step"])
+def test_dark_theme(server, browser, path):
+    """A browser that prefers dark gets Streamlit's dark theme; the screenshots are for a human check."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}/{path}?model=dates-dot&s=26+nov+2026&step=2")
+        _wait_for_heatmap(pg)
+        background = pg.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+        rgb = [int(x) for x in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+        assert sum(rgb) < 150, f"not dark: {background}"
+        _shot(pg, f"{path or 'translate'}-dark")
+    finally:
+        context.close()
+
+
+def test_play_animates_the_steps(server, page):
+    page.goto(f"{server}/step?model=dates-dot&s=26+nov+2026&step=5")
+    page.get_by_text("Step 5 of 11").first.wait_for()
+    page.get_by_role("button", name="▶ Play all steps").click()
+    for t in (1, 2, 3):  # the steps come one after another, without further clicks
+        page.get_by_text(f"Step {t} of 11").first.wait_for(timeout=30_000)
+    page.get_by_text("Step 11 of 11").first.wait_for(timeout=60_000)
