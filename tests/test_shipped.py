@@ -1,0 +1,46 @@
+"""The shipped models: each loads, translates, carries its card and metrics, and matches its recipe."""
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from attnviz.checkpoint import list_models, load_model
+from attnviz.recipes import RECIPES, recipe
+from attnviz.search import translate
+from attnviz.tasks import EXAMPLES
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+SHIPPED = [p.name for p in list_models(MODELS)]
+FAMILY = {"de-en-dot", "de-en-general", "de-en-concat", "de-en-none", "dates-dot", "g2p-dot"}
+
+
+def test_shipped_models_are_small_and_from_the_family():
+    assert {"de-en-dot", "dates-dot"} <= set(SHIPPED) <= FAMILY
+    total = sum(f.stat().st_size for f in MODELS.rglob("*") if f.is_file())
+    assert total < 60e6, f"models/ holds {total / 1e6:.1f} MB; the budget is 60 MB"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_model_loads_and_translates(name):
+    bundle = load_model(MODELS / name)
+    task = bundle.train_config.task
+    trace = translate(bundle, EXAMPLES[task][0])
+    assert trace.translation.strip()
+    assert bundle.metrics["task"] == task and "greedy" in bundle.metrics
+    card = (MODELS / name / "README.md").read_text(encoding="utf-8")
+    assert f"attnviz train --recipe {name}" in card
+    assert (MODELS / name / "train_log.json").is_file()
+    # The recipe in the code is the one the model was trained with.
+    assert asdict(bundle.train_config) == asdict(recipe(name))
+
+
+def test_the_de_en_models_share_tokenizers_and_size():
+    de_en = [load_model(MODELS / n) for n in SHIPPED if n.startswith("de-en-")]
+    for bundle in de_en[1:]:
+        assert bundle.src.proto == de_en[0].src.proto and bundle.tgt.proto == de_en[0].tgt.proto
+        assert (bundle.config.emb, bundle.config.hidden) == (de_en[0].config.emb, de_en[0].config.hidden)
+
+
+def test_every_recipe_names_a_family_model():
+    assert set(RECIPES) <= FAMILY
