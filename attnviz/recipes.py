@@ -40,7 +40,7 @@ RECIPES: dict[str, dict[str, object]] = {
     },
     # Spelling -> phonemes: characters in, one piece per phoneme out; 117k training words.
     "g2p-dot": settings(
-        "g2p", "dot", seed=1, epochs=40, patience=4, average_best=3, max_minutes=40, save_dtype="float16"
+        "g2p", "dot", seed=1, epochs=40, patience=4, average_best=3, max_minutes=30, save_dtype="float16"
     ),
 }
 

@@ -1,6 +1,7 @@
 """Background training jobs: one at a time, watched through their records, saved atomically."""
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,42 @@ def test_uploads_are_kept_once_by_content(tmp_path):
     assert jobs.save_upload(b"a\tb\n", tmp_path) == first
     assert first.read_bytes() == b"a\tb\n"
     assert jobs.save_upload(b"c\td\n", tmp_path) != first
+
+
+def test_a_server_killed_mid_training_leaves_a_loadable_checkpoint(tmp_path):
+    """Kill -9 the process that trains; its staged checkpoint loads and the next server offers it."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import time, torch
+        torch.set_num_threads(1)
+        from attnviz import jobs
+        from attnviz.config import TrainConfig
+        from attnviz.recipes import settings
+        from attnviz.tasks import load_task
+        fields = settings("dates", "dot", "tiny", data_size=400, epochs=500, batch_size=32)
+        probe = load_task("dates", size=400).dev[0]
+        job = jobs.Runner({str(tmp_path)!r}).start(TrainConfig.from_dict(fields), name="killed", probe=probe)
+        while job.running:
+            time.sleep(0.1)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent)
+    staged = tmp_path / jobs.STAGING / "killed"
+    try:
+        end = time.monotonic() + 120
+        while not (staged / "model.safetensors").is_file():
+            assert proc.poll() is None and time.monotonic() < end, "no checkpoint was written"
+            time.sleep(0.1)
+        time.sleep(0.5)  # let it write a few more checkpoints, so the kill may land mid-save
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert jobs.Runner(tmp_path).interrupted() == [staged]
+    bundle = load_model(staged)
+    assert bundle.info["epochs"] >= 1
+    assert list_models(tmp_path) == []  # not among the finished models until the user keeps it
