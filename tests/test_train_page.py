@@ -74,6 +74,7 @@ def test_a_second_session_watches_but_cannot_cancel_and_the_owner_cancels():
     assert not [b for b in other.button if b.label == "Start training"], "one job at a time"
     # A refresh of the owner's tab (a new session with the same URL) re-attaches with the Cancel button.
     refreshed = train_page(job=job_id)
+    assert refreshed.get("progress"), "the owner sees the progress bar"
     cancel = next(b for b in refreshed.button if b.label == "Cancel")
     cancel.click().run()
     rerun_until(refreshed, lambda a: any("Saved as" in s.value for s in a.success))
