@@ -5,8 +5,8 @@ The Python half of `bench/peer_joey.sh` (run that, not this). Subcommands:
 - `prepare WORK`: export our de-en split (load_task("de-en", seed=0)) as plain text, write Joey's
   vocabulary files from de-en-dot's own SentencePiece models and the Joey configs (train, greedy test,
   beam test), as near to de-en-dot's settings as Joey allows. Runs in our .venv.
-- `ckpt-stats CKPT`: print the training statistics stored in a Joey checkpoint as JSON. Runs in Joey's
-  venv (it needs only torch), because Joey pickles its checkpoints.
+- `ckpt-stats CKPT`: print the step and token counters stored in a Joey checkpoint as JSON. Runs in
+  Joey's venv (it needs only torch and the standard library).
 - `report WORK`: score Joey's detokenized test output with our metrics.bleu / metrics.chrf, read
   de-en-dot's numbers, print a Markdown comparison and write WORK/result.json. Runs in our .venv.
 
@@ -119,7 +119,7 @@ def joey_config(work: Path, cfg: dict[str, Any], valid_freq: int, threads_note: 
             "validation_freq": valid_freq,
             "logging_freq": valid_freq,  # one "Tokens per Sec" line per validation interval
             "keep_best_ckpts": 1,
-            "print_valid_sents": [0],
+            "print_valid_sents": [],  # no example logging or attention plots inside the budget
             "model_dir": str(work / "model"),
             "overwrite": True,
         },
@@ -155,46 +155,39 @@ def prepare(work: Path, valid_freq: int | None, threads: str) -> None:
     from attnviz.tasks import load_task
 
     cfg = our_config()
+    model, batch_size = cfg["model"], cfg["train"]["batch_size"]
     corpus = load_task(cfg["train"]["task"], seed=cfg["train"]["data_seed"])
     data = work / "data"
     data.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "dev", "test"):
-        pairs = getattr(corpus, split)
-        for lang, side in ((SRC, "source"), (TRG, "target")):
-            texts = [getattr(p, side) for p in pairs]
+    lengths: dict[str, list[int]] = {}  # pieces per training sentence, per language
+    for lang, side in ((SRC, "source"), (TRG, "target")):
+        for split in ("train", "dev", "test"):
+            texts = [getattr(p, side) for p in getattr(corpus, split)]
             if any("\n" in t or t != t.strip() or not t for t in texts):
                 sys.exit(f"{split}.{lang}: a line Joey would read differently (newline, outer space, empty)")
             (data / f"{split}.{lang}").write_text("\n".join(texts) + "\n", encoding="utf-8")
-
-    # Joey keeps its own ids (<unk> <pad> <s> </s> first) and maps pieces to them through the vocabulary
-    # file; listing all of our pieces, in our order, gives it exactly our 3000-piece vocabularies.
-    lengths = {}
-    for lang, name in ((SRC, "source"), (TRG, "target")):
-        (work / f"{name}.spm").write_bytes((OURS / f"{name}.spm").read_bytes())
-        sp = spm.SentencePieceProcessor(model_file=str(OURS / f"{name}.spm"))
+        # Joey keeps its own ids (<unk> <pad> <s> </s> first) and maps pieces to them through its
+        # vocabulary file; listing all of our pieces in our order gives it exactly our vocabularies.
+        (work / f"{side}.spm").write_bytes((OURS / f"{side}.spm").read_bytes())
+        sp = spm.SentencePieceProcessor(model_file=str(OURS / f"{side}.spm"))
         pieces = [sp.id_to_piece(i) for i in range(SPECIALS, sp.vocab_size())]
         if any(p != p.strip() or not p for p in pieces) or len(set(pieces)) != len(pieces):
-            sys.exit(f"{name}.spm: a piece Joey's vocabulary file would mangle")
+            sys.exit(f"{side}.spm: a piece that Joey's vocabulary file would mangle")
         (work / f"vocab.{lang}").write_text("\n".join(pieces) + "\n", encoding="utf-8")
-        side = "source" if lang == SRC else "target"
         lengths[lang] = [len(sp.encode(getattr(p, side))) for p in corpus.train]
 
-    model = cfg["model"]
-    keep = [
-        s <= model["max_src_len"] and t <= model["max_tgt_len"] - 1
-        for s, t in zip(lengths[SRC], lengths[TRG], strict=True)
-    ]
+    limits = (model["max_src_len"], model["max_tgt_len"] - 1)
+    keep = [s <= limits[0] and t <= limits[1] for s, t in zip(lengths[SRC], lengths[TRG], strict=True)]
     kept = sum(keep)
-    steps_per_epoch = math.ceil(kept / cfg["train"]["batch_size"])
     meta = {
         "train_pairs": len(corpus.train),
         "train_pairs_kept": kept,  # Joey drops over-long pairs where we cut them
         "dev_pairs": len(corpus.dev),
         "test_pairs": len(corpus.test),
-        "steps_per_epoch": steps_per_epoch,
-        # per epoch, as both toolkits count them: target pieces + </s> (no <s>, no padding)
+        "steps_per_epoch": math.ceil(kept / batch_size),
+        # per epoch, counted as both toolkits count them: target pieces + </s> (no <s>, no padding)
         "target_tokens_per_epoch": sum(t + 1 for t, k in zip(lengths[TRG], keep, strict=True) if k),
-        "validation_freq": valid_freq or steps_per_epoch,
+        "validation_freq": valid_freq or math.ceil(kept / batch_size),
         "threads": threads,
     }
     config = joey_config(work, cfg, meta["validation_freq"], f"threads={threads}")
@@ -209,7 +202,7 @@ def prepare(work: Path, valid_freq: int | None, threads: str) -> None:
     print(
         f"exported {meta['train_pairs']}/{meta['dev_pairs']}/{meta['test_pairs']} pairs to {data} "
         f"({len(corpus.train) - kept} over-long training pairs dropped); "
-        f"{steps_per_epoch} steps per epoch, validation every {meta['validation_freq']}"
+        f"{meta['steps_per_epoch']} steps per epoch, validation every {meta['validation_freq']}"
     )
 
 
@@ -219,7 +212,7 @@ def prepare(work: Path, valid_freq: int | None, threads: str) -> None:
 def ckpt_stats(ckpt: Path) -> None:
     import torch
 
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)["stats_state"]
+    state = torch.load(ckpt, map_location="cpu")["stats_state"]
     print(json.dumps({k: v for k, v in state.items() if isinstance(v, int | float | str)}))
 
 
@@ -227,6 +220,7 @@ def ckpt_stats(ckpt: Path) -> None:
 
 LOG_RATE = re.compile(r"Epoch\s+(\d+), Step:\s+(\d+), .*Tokens per Sec:\s+([\d.]+)")
 LOG_PARAMS = re.compile(r"Total params: (\d+)")
+TEST_BLEU = re.compile(r"Evaluation result \(.*?\): bleu:\s+([\d.]+)")
 VALID = re.compile(r"^Steps: (\d+)\t.*\bbleu: ([\d.]+)", re.MULTILINE)
 STOPS = (  # how Joey's training ended, from its log
     ("Interrupt at epoch", "time budget"),
@@ -251,7 +245,7 @@ def our_params() -> int:
     from safetensors import safe_open
 
     with safe_open(str(OURS / "model.safetensors"), framework="np") as f:
-        return sum(f.get_tensor(k).size for k in f.keys())  # noqa: SIM118 (safe_open is no dict)
+        return sum(f.get_tensor(k).size for k in f.keys())
 
 
 def report(work: Path, train_seconds: float, budget: float) -> None:
@@ -272,11 +266,15 @@ def report(work: Path, train_seconds: float, budget: float) -> None:
 
     corpus = load_task(cfg["train"]["task"], seed=cfg["train"]["data_seed"])
     refs = [p.target for p in corpus.test]
-    scores: dict[str, dict[str, float]] = {}
+    scores: dict[str, dict[str, float | None]] = {}
     for key, beam in (("greedy", 1), ("beam5", 5)):
         hyps = read_hyps(work / "out" / f"beam{beam}.test", len(refs))
-        if hyps is not None:
-            scores[key] = {"bleu": metrics.bleu(hyps, refs), "chrf": metrics.chrf(hyps, refs)}
+        if hyps is None:
+            continue
+        scores[key] = {"bleu": metrics.bleu(hyps, refs), "chrf": metrics.chrf(hyps, refs)}
+        # a cross-check only: Joey's own sacrebleu BLEU of the same output against test.en
+        own = TEST_BLEU.search((work / f"test_beam{beam}.stdout").read_text(errors="replace"))
+        scores[key]["joey_own_bleu"] = float(own.group(1)) if own else None
 
     steps = stats.get("steps", max((int(s) for s, _ in valids), default=0))
     tokens = stats.get("total_tokens")
@@ -340,7 +338,8 @@ def markdown(joey: dict[str, Any], ours: dict[str, Any], meta: dict[str, Any]) -
             f"| {row['toolkit']} | {row['budget_s']:.0f} | {row['train_seconds']:.0f} | {row['epochs']} "
             f"| {row['steps']} | {_num(row['tokens_per_s'], ',.0f')} "
             f"| {_num(greedy and greedy['bleu'])} | {_num(beam and beam['bleu'])} "
-            f"| {_num(greedy and greedy['chrf'])} | {_num(beam and beam['chrf'])} | {_num(row['params'], ',')} |"
+            f"| {_num(greedy and greedy['chrf'])} | {_num(beam and beam['chrf'])} "
+            f"| {_num(row['params'], ',')} |"
         )
     lines += [
         "",
@@ -348,8 +347,11 @@ def markdown(joey: dict[str, Any], ours: dict[str, Any], meta: dict[str, Any]) -
         f"{_num(joey['best_dev_bleu_joey'])} at step {joey['best_step']}, after {joey['validations']} "
         f"validations; tested with that single checkpoint (de-en-dot averages its best 3).",
         f"- target tok/s = target pieces + </s> over all training seconds, validation included, for both; "
-        f"Joey's own log (steps only, validation excluded) says {_num(joey['joey_logged_tokens_per_s_mean'], ',.0f')} "
-        f"on average. Ours was {ours['stopped_because']} inside its budget.",
+        f"Joey's own log lines (steps only, validation excluded) average "
+        f"{_num(joey['joey_logged_tokens_per_s_mean'], ',.0f')}. de-en-dot stopped by "
+        f"{ours['stopped_because']} inside its budget.",
+        "- Joey's own BLEU of the same test output (its sacrebleu call, a cross-check): "
+        + ", ".join(f"{key} {_num(test.get('joey_own_bleu'))}" for key, test in joey["test"].items()),
     ]
     return "\n".join(lines)
 
@@ -359,7 +361,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("work", type=Path)
-    p.add_argument("--valid-freq", type=int, default=None, help="steps between validations (default: 1 epoch)")
+    p.add_argument("--valid-freq", type=int, help="steps between validations (default: one epoch)")
     p.add_argument("--threads", default="default")
     p = sub.add_parser("ckpt-stats")
     p.add_argument("ckpt", type=Path)
