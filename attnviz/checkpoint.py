@@ -84,13 +84,13 @@ def save_model(
             for old in out_dir.iterdir():
                 if old.is_file() and not (tmp / old.name).exists():
                     shutil.copy2(old, tmp / old.name)
-        _replace_dir(tmp, out_dir)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Swap `new` into place: at every moment either the old or the new directory is complete."""
     if target.exists():
         old = target.with_name(f".{target.name}.old.{os.getpid()}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attnviz import metrics, search
-from attnviz.checkpoint import Bundle, _replace_dir, list_models, load_model
+from attnviz.checkpoint import Bundle, list_models, load_model, replace_dir
 from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
 from attnviz.recipes import settings
@@ -116,7 +116,7 @@ class Job:
             result = train(self.cfg, self.staging, corpus=corpus, callbacks=[_Watcher(self)])
             self.state = "evaluating"
             final = self.root / self.name
-            _replace_dir(self.staging, final)
+            replace_dir(self.staging, final)
             bundle = load_model(final)
             write_metrics(bundle, evaluate(bundle, beams=(1,)))
             self.saved = final
@@ -219,7 +219,7 @@ class Runner:
     def keep(self, staged: Path) -> Path:
         """Move an interrupted run's last checkpoint among the user's models."""
         final = self.root / staged.name
-        _replace_dir(staged, final)
+        replace_dir(staged, final)
         return final
 
 
