@@ -251,23 +251,27 @@ def entropy_chart(trace: Trace, entropy: np.ndarray) -> go.Figure:
     return fig
 
 
-def bucket_chart(rows: list[tuple[str, str, float | None, int]]) -> go.Figure:
-    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n)."""
+def bucket_chart(rows: list[tuple[str, str, float | None, int]], min_n: int = 20) -> go.Figure:
+    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n).
+
+    Buckets with fewer than `min_n` test sentences are drawn faint: one sentence's BLEU says little.
+    """
     fig = go.Figure()
     for model in dict.fromkeys(r[0] for r in rows):
         mine = [r for r in rows if r[0] == model]
         fig.add_trace(
             go.Bar(
-                x=[f"{b} words" for _, b, _, _ in mine],
+                x=[f"{b} words (n={n})" for _, b, _, n in mine],
                 y=[v if v is not None else 0.0 for _, _, v, _ in mine],
                 name=model,
+                marker_opacity=[1.0 if n >= min_n else 0.35 for *_, n in mine],
                 customdata=[n for *_, n in mine],
                 hovertemplate=model + "<br>%{x}: BLEU %{y:.2f} (%{customdata} sentences)<extra></extra>",
             )
         )
     fig.update_layout(
         barmode="group",
-        yaxis={"title": {"text": "test BLEU"}},
+        yaxis={"title": {"text": "test BLEU (greedy)"}},
         height=360,
         margin={"l": 60, "r": 20, "t": 30, "b": 40},
         legend={"orientation": "h", "y": 1.1},

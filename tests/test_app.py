@@ -204,3 +204,17 @@ def test_every_figure_saves_as_the_format_chosen_in_the_sidebar():
     options = [json.loads(c.proto.config)["toImageButtonOptions"] for c in charts]
     assert {o["format"] for o in options} == {"svg"}
     assert len({o["filename"] for o in options}) == len(options), "each figure saves under its own name"
+
+
+def test_bottleneck_table_is_read_from_the_metrics_files():
+    at = page("pages/bottleneck.py", model="de-en-dot")
+    assert not at.exception
+    dot, none = shipped("de-en-dot").metrics, shipped("de-en-none").metrics
+    table = next(d.value for d in at.dataframe if "gap" in d.value.columns)
+    for _, row in table.iterrows():
+        bucket = row["source length"].removesuffix(" words")
+        assert row["sentences"] >= 20 and row["sentences"] == dot["greedy"]["by_length"][bucket]["n"]
+        assert row["with attention (dot)"] == dot["greedy"]["by_length"][bucket]["bleu"]
+        assert row["without attention"] == none["greedy"]["by_length"][bucket]["bleu"]
+    spec = heatmap_spec(at)  # the bucket chart: one series per de-en model
+    assert {d["name"] for d in spec["data"]} >= {"de-en-dot", "de-en-none"}
