@@ -132,7 +132,7 @@ def new_job_form(slot: jobs.Runner) -> None:
         except (ConfigError, jobs.Busy) as err:
             st.error(str(err))
             return
-        st.query_params["job"] = job.id
+        st.query_params["job"] = st.session_state.my_job = job.id
         st.rerun()
 
 
@@ -269,7 +269,11 @@ st.markdown(
     "refresh or close this tab; one run at a time per server."
 )
 job = slot.job
-owner = job is not None and st.query_params.get("job") == job.id
+# The job's starter may cancel it: found by the id in the URL (a refreshed tab) or in the session (a tab
+# that went to another page and came back).
+owner = job is not None and job.id in (st.query_params.get("job"), st.session_state.get("my_job"))
+if owner:
+    st.query_params["job"] = st.session_state.my_job = job.id
 if job is not None and job.running:
     if not owner:
         st.info(f"The server is training **{job.name}** for someone; you can watch. One run at a time.")

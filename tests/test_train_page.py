@@ -68,6 +68,9 @@ def test_a_second_session_watches_but_cannot_cancel_and_the_owner_cancels():
     set_tiny(owner, "page-cancel", epochs=60)
     next(b for b in owner.button if b.label == "Start training").click().run()
     job_id = owner.query_params["job"]
+    owner.switch_page("pages/translate.py").run()  # away and back: still the owner
+    owner.switch_page("pages/train.py").run()
+    assert [b for b in owner.button if b.label == "Cancel"]
     other = train_page()
     assert any("for someone" in i.value for i in other.info)
     assert not [b for b in other.button if b.label == "Cancel"]
