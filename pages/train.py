@@ -176,10 +176,15 @@ def history_view(job: jobs.Job) -> None:
     if snaps[-1].trace.weights.shape[1] == 0:
         st.info("This model has no attention, so there is no alignment to watch: see the loss instead.")
         return
-    key = f"snap-{job.id}"
-    follow = st.toggle("Follow the newest", value=True, key=f"follow-{job.id}", disabled=not job.running)
-    if (follow and job.running) or key not in st.session_state or st.session_state[key] >= len(snaps):
+    key, follow_key = f"snap-{job.id}", f"follow-{job.id}"
+    st.session_state.setdefault(follow_key, True)
+    follow = st.toggle("Follow the newest", key=follow_key)
+    if follow or key not in st.session_state or st.session_state[key] >= len(snaps):
         st.session_state[key] = len(snaps) - 1
+
+    def stop_following() -> None:  # moving the slider means: let me look at this one
+        st.session_state[follow_key] = False
+
     c1, c2 = st.columns([4, 1])
     chosen = c1.select_slider(
         "Snapshot",
@@ -187,6 +192,7 @@ def history_view(job: jobs.Job) -> None:
         key=key,
         format_func=lambda i: epoch_label(snaps[i].epoch),
         disabled=len(snaps) < 2,
+        on_change=stop_following,
     )
     replay = c2.button("▶ Replay", key=f"replay-{job.id}", disabled=len(snaps) < 2)
     view = st.empty()

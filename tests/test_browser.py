@@ -7,6 +7,7 @@ Screenshots go to artifacts/screenshots/. Without Chromium these tests skip, exc
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -201,9 +202,9 @@ def test_upload_train_watch_the_heatmap_history_grow_and_cancel(server, page):
     page.goto(f"{server}/train")
     page.get_by_text("Upload a corpus").click()
     page.locator('input[type="file"]').set_input_files(
-        files=[{"name": "pairs.tsv", "mimeType": "text/tab-separated-values", "buffer": _corpus(3000)}]
-    )
-    page.get_by_text("3,000 lines accepted, 5 rejected").wait_for()
+        files=[{"name": "pairs.tsv", "mimeType": "text/tab-separated-values", "buffer": _corpus(20_000)}]
+    )  # big enough that an epoch takes seconds: early stopping must not end the run before Cancel
+    page.get_by_text("20,000 lines accepted, 5 rejected").wait_for()
     for reason in ("no tab", "empty source", "empty target", "more than one tab", "not UTF-8"):
         page.get_by_role("cell", name=reason, exact=True).wait_for()
     epochs = page.get_by_label("At most this many epochs")
@@ -211,8 +212,9 @@ def test_upload_train_watch_the_heatmap_history_grow_and_cancel(server, page):
     epochs.press("Enter")
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Epoch 0: the model says").wait_for()
-    page.get_by_text("Epoch 2: the model says").wait_for(timeout=180_000)  # the history grew
+    page.get_by_text("The probe sentence over training").wait_for()
+    # The slider follows the newest snapshot: once it shows epoch 2 or later, the history has grown.
+    page.get_by_text(re.compile(r"^Epoch ([2-9]|\d\d): the model says")).wait_for(timeout=180_000)
     _wait_for_heatmap(page)
     _shot(page, "train")
     page.get_by_role("button", name="Cancel").click()
