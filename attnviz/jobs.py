@@ -115,11 +115,7 @@ class Job:
             self.state = "running"
             result = train(self.cfg, self.staging, corpus=corpus, callbacks=[_Watcher(self)])
             self.state = "evaluating"
-            final = self.root / self.name
-            replace_dir(self.staging, final)
-            bundle = load_model(final)
-            write_metrics(bundle, evaluate(bundle, beams=(1,)))
-            self.saved = final
+            self.saved = publish(self.staging, self.root / self.name)
             cancelled = result.stopped_because == "cancelled"
             self.state = "cancelled" if cancelled else "done"
             self.message = f"stopped: {result.stopped_because}"
@@ -127,6 +123,14 @@ class Job:
             self.state, self.message = "failed", f"{type(err).__name__}: {err}"
         finally:
             self.finished = time.time()
+
+
+def publish(staged: Path, final: Path) -> Path:
+    """Move a staged model into place, then score it on its test split (metrics.json and model card)."""
+    replace_dir(staged, final)
+    bundle = load_model(final)
+    write_metrics(bundle, evaluate(bundle, beams=(1,)))
+    return final
 
 
 class _Watcher(Callback):
@@ -217,10 +221,8 @@ class Runner:
         return [p for p in list_models(self.root / STAGING) if p != running]
 
     def keep(self, staged: Path) -> Path:
-        """Move an interrupted run's last checkpoint among the user's models."""
-        final = self.root / staged.name
-        replace_dir(staged, final)
-        return final
+        """Move an interrupted run's last checkpoint among the user's models, with its test metrics."""
+        return publish(staged, self.root / staged.name)
 
 
 def save_upload(data: bytes, root: Path) -> Path:

@@ -6,11 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import jobs, plots
-from attnviz.checkpoint import load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
-from attnviz.evaluate import evaluate, write_metrics
 from attnviz.search import InputError, check_sentence
-from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, load_task, read_tsv
+from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, Rejected, load_task, read_tsv
 from pages.common import TASK_NAMES, USER_MODELS, available_models, chart, sidebar
 
 BUILT_IN = ("dates", "reverse", "de-en", "g2p")
@@ -52,6 +50,12 @@ def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
+@st.cache_data(show_spinner="Checking the file...", max_entries=4)
+def check_upload(data: bytes) -> tuple[list[Pair], list[Rejected]]:
+    """read_tsv, once per file content: the page reruns on every widget change."""
+    return read_tsv(data)
+
+
 def upload_corpus() -> tuple[str | None, list[Pair]]:
     """The upload widget and its report; returns the saved file's path and dev pairs, or (None, [])."""
     st.caption(
@@ -63,7 +67,7 @@ def upload_corpus() -> tuple[str | None, list[Pair]]:
         return None, []
     data = file.getvalue()
     try:
-        pairs, rejected = read_tsv(data)
+        pairs, rejected = check_upload(data)
     except DataError as err:
         st.error(f"{file.name}: {err}")
         return None, []
@@ -300,9 +304,7 @@ else:
         c1, c2 = st.columns(2)
         if c1.button("Keep it among my models", key=f"keep-{staged.name}"):
             with st.spinner("Scoring it on the test set..."):
-                final = slot.keep(staged)
-                bundle = load_model(final)
-                write_metrics(bundle, evaluate(bundle, beams=(1,)))
+                slot.keep(staged)
             st.rerun()
         if c2.button("Discard it", key=f"discard-{staged.name}"):
             jobs.discard(staged)

@@ -96,12 +96,13 @@ def test_eta_is_capped_by_the_budget(tmp_path):
 def test_interrupted_runs_can_be_kept_or_discarded(tmp_path, tiny_bundle):
     staging = tmp_path / jobs.STAGING
     for name in ("a", "b"):
-        save_model(staging / name, Bundle(name, tiny_bundle("dot").model, *_toks(tiny_bundle)))
+        bundle = Bundle(name, tiny_bundle("dot").model, *_toks(tiny_bundle), train_config=tiny_cfg())
+        save_model(staging / name, bundle)
     runner = jobs.Runner(tmp_path)
     assert runner.interrupted() == [staging / "a", staging / "b"]
     assert runner.keep(staging / "a") == tmp_path / "a"
     assert list_models(tmp_path) == [tmp_path / "a"]
-    load_model(tmp_path / "a")
+    assert load_model(tmp_path / "a").metrics["task"] == "dates"  # kept with its test metrics
     jobs.discard(staging / "b")
     assert runner.interrupted() == []
     with pytest.raises(ValueError):
