@@ -180,24 +180,34 @@ def history_view(job: jobs.Job) -> None:
     if snaps[-1].trace.weights.shape[1] == 0:
         st.info("This model has no attention, so there is no alignment to watch: see the loss instead.")
         return
-    key, follow_key = f"snap-{job.id}", f"follow-{job.id}"
-    st.session_state.setdefault(follow_key, True)
-    follow = st.toggle("Follow the newest", key=follow_key)
-    if follow or key not in st.session_state or st.session_state[key] >= len(snaps):
-        st.session_state[key] = len(snaps) - 1
-
-    def stop_following() -> None:  # moving the slider means: let me look at this one
-        st.session_state[follow_key] = False
-
+    # A slider whose options grow under it (a new snapshot every few seconds) can send a stale value back
+    # as if the user had moved it. So the slider only ever has a fixed list: while following a running
+    # job the page shows the newest without one; otherwise the list is frozen when following stopped.
+    follow_key, frozen_key = f"follow-{job.id}", f"frozen-{job.id}"
+    # The default goes in value=, not in st.session_state: a widget pre-set through session state can be
+    # sent back with the frontend's own default (False) by a fragment rerun, turning following off.
+    follow = st.toggle("Follow the newest", value=True, key=follow_key)
+    if follow:
+        st.session_state.pop(frozen_key, None)
+    else:
+        snaps = snaps[: st.session_state.setdefault(frozen_key, len(snaps))]
+    newer = len(job.snapshots) - len(snaps)
     c1, c2 = st.columns([4, 1])
-    chosen = c1.select_slider(
-        "Snapshot",
-        options=list(range(len(snaps))),
-        key=key,
-        format_func=lambda i: epoch_label(snaps[i].epoch),
-        disabled=len(snaps) < 2,
-        on_change=stop_following,
-    )
+    if follow and job.running:
+        chosen = len(snaps) - 1
+        c1.caption(f"Snapshot {len(snaps)}: the newest. Turn off following to look back at earlier ones.")
+    else:
+        chosen = c1.select_slider(
+            "Snapshot",
+            options=list(range(len(snaps))),
+            value=len(snaps) - 1,
+            key=f"snap-{job.id}-{len(snaps)}",
+            format_func=lambda i: epoch_label(snaps[i].epoch),
+            disabled=len(snaps) < 2,
+        )
+        if newer:
+            plural = "s" if newer > 1 else ""
+            c1.caption(f"{newer} newer snapshot{plural} since: turn on following to see them.")
     replay = c2.button("▶ Replay", key=f"replay-{job.id}", disabled=len(snaps) < 2)
     view = st.empty()
     for i in range(len(snaps)) if replay else [chosen]:

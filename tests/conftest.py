@@ -38,6 +38,17 @@ LINES = [
 ]
 
 
+OUTCOME = pytest.StashKey()  # the report of a test's body, for fixtures that act on failure
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[OUTCOME] = report
+    return report
+
+
 def require_or_skip(condition: bool, reason: str) -> None:
     """Skip when a system resource (a Debian package) is absent, unless ATTNVIZ_REQUIRE_ALL=1 (CI)
     demands it: there a skip would hide a missing install step, so it fails instead."""
