@@ -210,8 +210,10 @@ class Runner:
         with self._lock:
             if self.job is not None and self.job.running:
                 raise Busy(f"The server is training {self.job.name!r}; one job at a time.")
+            if name in {p.name for p in self.interrupted()}:
+                raise Busy(f"An interrupted run called {name!r} is waiting: keep or discard it first.")
             self.job = Job(cfg=cfg, name=name, root=self.root, probe=probe, corpus=corpus)
-            shutil.rmtree(self.job.staging, ignore_errors=True)  # leftovers of an earlier run of this name
+            shutil.rmtree(self.job.staging, ignore_errors=True)  # a failed run's partial leftovers
             threading.Thread(target=self.job.run, name=f"train-{name}", daemon=True).start()
             return self.job
 

@@ -123,6 +123,8 @@ def new_job_form(slot: jobs.Runner) -> None:
     taken = set(available_models())
     name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken))
     problem = jobs.check_name(name, taken)
+    if name in {p.name for p in slot.interrupted()}:
+        problem = f"An interrupted run called {name!r} waits above: keep or discard it first."
     try:
         check_sentence(probe_text)
     except InputError as err:

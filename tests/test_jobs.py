@@ -103,6 +103,9 @@ def test_interrupted_runs_can_be_kept_or_discarded(tmp_path, tiny_bundle):
     assert runner.keep(staging / "a") == tmp_path / "a"
     assert list_models(tmp_path) == [tmp_path / "a"]
     assert load_model(tmp_path / "a").metrics["task"] == "dates"  # kept with its test metrics
+    with pytest.raises(jobs.Busy, match="keep or discard"):
+        runner.start(tiny_cfg(), name="b", probe=Pair("abc", ""))  # would have deleted its checkpoint
+    assert runner.interrupted() == [staging / "b"]
     jobs.discard(staging / "b")
     assert runner.interrupted() == []
     with pytest.raises(ValueError):
