@@ -95,6 +95,9 @@ class ModelConfig:
         return _from_dict(cls, data)
 
 
+PATIENCE_ON = ("metric", "either")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How one model is trained: data, tokenizers, optimiser, and when to stop."""
@@ -118,6 +121,8 @@ class TrainConfig:
     clip: float = 1.0  # gradient norm clipping; RNNs explode now and then
     epochs: int = 30
     patience: int = 4  # epochs without dev improvement before early stopping
+    patience_on: str = "metric"  # what counts as improvement: "metric", or "either" the metric or the
+    # dev loss (BLEU on a small dev set is noisy; the loss keeps a run going while it still learns)
     max_minutes: float | None = None  # wall-clock budget; the best checkpoint so far is kept
     dev_beam: int = 1  # dev metric decoded greedily by default: faster, and it tracks beam well
     average_best: int = 1  # average the weights of this many best checkpoints at the end
@@ -127,6 +132,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         _check_choice("save_dtype", self.save_dtype, ("float32", "float16"))
+        _check_choice("patience_on", self.patience_on, PATIENCE_ON)
         for name in ("src_kind", "tgt_kind"):
             value = getattr(self, name)
             if value is not None:

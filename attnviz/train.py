@@ -110,6 +110,11 @@ def metric_name(task: str) -> str:
     return "bleu" if task in ("de-en", "tsv") else "exact_match"
 
 
+def still_learning(metric_improved: bool, loss_improved: bool, patience_on: str) -> bool:
+    """Whether an epoch resets early stopping's patience (TrainConfig.patience_on)."""
+    return metric_improved or (patience_on == "either" and loss_improved)
+
+
 def build(cfg: TrainConfig, corpus: Corpus, name: str) -> Bundle:
     """Train tokenizers on the training split and build an untrained model of the configured size."""
     src = Tokenizer.train((p.source for p in corpus.train), cfg.src_kind or corpus.source_kind, cfg.src_vocab)
@@ -204,12 +209,10 @@ def train(
         model.eval()
         score = dev_score(bundle, dev, corpus.task, cfg.dev_beam)
         loss = dev_loss(model, dev_examples, loss_fn, cfg.batch_size)
-        improved = score > best_score
-        if improved:
-            best_score, bad_epochs = score, 0
-        else:
-            bad_epochs += 1
-        if loss < best_loss:
+        improved, loss_improved = score > best_score, loss < best_loss
+        bad_epochs = 0 if still_learning(improved, loss_improved, cfg.patience_on) else bad_epochs + 1
+        best_score = max(best_score, score)
+        if loss_improved:
             best_loss = loss
         else:
             for group in optimizer.param_groups:  # the dev loss stalled: take smaller steps

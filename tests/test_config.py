@@ -164,7 +164,15 @@ def test_zero_dropout_accepted() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"lr": 0.0}, {"batch_size": -1}, {"epochs": 0}, {"patience": 0}, {"dev_beam": 0}, {"max_minutes": 0.0}],
+    [
+        {"lr": 0.0},
+        {"batch_size": -1},
+        {"epochs": 0},
+        {"patience": 0},
+        {"dev_beam": 0},
+        {"max_minutes": 0.0},
+        {"patience_on": "bleu"},
+    ],
 )
 def test_bad_train_values_rejected(kwargs: dict) -> None:
     with pytest.raises(ConfigError):

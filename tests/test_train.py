@@ -12,7 +12,7 @@ from attnviz.evaluate import evaluate
 from attnviz.search import translate
 from attnviz.tasks import load_task
 from attnviz.tokenizer import BOS, EOS, PAD
-from attnviz.train import Callback, collate, make_batches, train
+from attnviz.train import Callback, collate, make_batches, still_learning, train
 
 
 def test_collate_shifts_target_and_pads():
@@ -50,6 +50,19 @@ class Recorder(Callback):
 
 
 TINY = {"emb": 64, "hidden": 128, "dropout": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("metric", "loss", "rule", "resets"),
+    [
+        (True, False, "metric", True),
+        (False, True, "metric", False),  # the default: only the dev metric counts
+        (False, True, "either", True),  # the dev loss still falling keeps the run going
+        (False, False, "either", False),
+    ],
+)
+def test_what_resets_the_patience(metric, loss, rule, resets):
+    assert still_learning(metric, loss, rule) == resets
 
 
 def test_cancel_keeps_a_loadable_checkpoint(tmp_path):
