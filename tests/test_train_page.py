@@ -91,3 +91,30 @@ def test_a_bad_name_disables_start():
     assert next(b for b in at.button if b.label == "Start training").disabled
     name_box(at).set_value("dates-dot").run()
     assert any("exists already" in w.value for w in at.warning)
+
+
+def newest_caption(at: AppTest) -> int | None:
+    """While following a running job: the number of snapshots, from "Snapshot N: the newest."."""
+    found = [c.value for c in at.caption if c.value.startswith("Snapshot ") and "the newest" in c.value]
+    return int(found[0].split()[1].rstrip(":")) if found else None
+
+
+def test_looking_back_freezes_the_history_and_following_again_catches_up():
+    at = train_page()
+    set_tiny(at, "page-follow", epochs=60)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    rerun_until(at, lambda a: (newest_caption(a) or 0) >= 3)
+    assert not [s for s in at.select_slider if s.label == "Snapshot"], "following: no slider to fight"
+    next(t for t in at.toggle if t.label == "Follow the newest").set_value(False).run()
+    slider = next(s for s in at.select_slider if s.label == "Snapshot")
+    frozen = len(slider.options)
+    assert frozen >= 3 and slider.value == frozen - 1
+    slider.set_value(0).run()  # look back at the untrained model
+    rerun_until(at, lambda a: any("newer snapshot" in c.value for c in a.caption))
+    slider = next(s for s in at.select_slider if s.label == "Snapshot")
+    assert len(slider.options) == frozen and slider.value == 0, "the list and the choice stay put"
+    next(t for t in at.toggle if t.label == "Follow the newest").set_value(True).run()
+    assert (newest_caption(at) or 0) > frozen or not at.get("progress")
+    for cancel in [b for b in at.button if b.label == "Cancel"]:
+        cancel.click().run()
+    rerun_until(at, lambda a: any("Saved as" in s.value for s in a.success))
