@@ -160,7 +160,7 @@ class _Watcher(Callback):
 
     def on_epoch(self, result: EpochResult, bundle: Bundle) -> None:
         self.job.history.append(result)
-        self._probe(float(result.epoch))
+        self._probe(result.reached)
 
     def should_stop(self) -> bool:
         return self.job._cancel.is_set()

@@ -283,10 +283,11 @@ METRIC_LABELS = {"exact_match": "dev exact match (%)", "bleu": "dev BLEU"}
 
 
 def training_chart(
-    losses: Sequence[tuple[float, float]], dev: Sequence[tuple[int, float, float]], metric: str
+    losses: Sequence[tuple[float, float]], dev: Sequence[tuple[float, float, float]], metric: str
 ) -> go.Figure:
     """Running training loss (a line) and dev loss after each epoch (diamonds) on the left axis, log
-    scale, and the dev metric (higher is better) on the right. dev: (epoch, dev loss, dev metric)."""
+    scale, and the dev metric (higher is better) on the right. dev: (where the epoch ended, as a float
+    epoch; dev loss; dev metric)."""
     label = METRIC_LABELS.get(metric, metric)
     fig = go.Figure()
     fig.add_trace(

@@ -44,6 +44,8 @@ class Progress:
 @dataclass
 class EpochResult:
     epoch: int
+    reached: float  # where the epoch's last batch left training: epoch - 1 + done / batches (a cancelled
+    # or timed-out epoch ends early: 0.57 rather than 1)
     train_loss: float
     dev_loss: float  # teacher-forced cross-entropy on the dev set (with label smoothing)
     dev_metric: float  # higher is better: BLEU or exact match, see metric_name
@@ -221,6 +223,7 @@ def train(
         best_states = sorted(best_states, key=lambda s: -s[0])[: cfg.average_best]
         epoch_result = EpochResult(
             epoch=epoch,
+            reached=epoch - 1 + i / len(batches),
             train_loss=total_loss / max(1, i),
             dev_loss=loss,
             dev_metric=score,

@@ -248,7 +248,7 @@ def job_view(job: jobs.Job, owner: bool) -> None:
     history = list(job.history)
     if job.losses or history:
         metric = history[-1].metric_name if history else "dev metric"
-        dev = [(h.epoch, h.dev_loss, h.dev_metric) for h in history]
+        dev = [(h.reached, h.dev_loss, h.dev_metric) for h in history]
         chart(plots.training_chart(list(job.losses), dev, metric), key="curves")
         if history:
             with st.expander("Show as table"):
@@ -256,7 +256,7 @@ def job_view(job: jobs.Job, owner: bool) -> None:
                     pd.DataFrame(
                         [
                             {
-                                "epoch": h.epoch,
+                                "epoch": round(h.reached, 2),
                                 "train loss": h.train_loss,
                                 "dev loss": h.dev_loss,
                                 h.metric_name: h.dev_metric,

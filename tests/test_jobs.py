@@ -67,6 +67,9 @@ def test_one_job_at_a_time_and_cancel_keeps_a_checkpoint(tmp_path):
     wait(job)
     assert job.state == "cancelled"
     assert len(job.history) < 50
+    last = job.history[-1]
+    assert last.epoch - 1 < last.reached <= last.epoch  # how far the cancelled epoch got
+    assert job.snapshots[-1].epoch == last.reached  # and the last snapshot says so
     assert load_model(tmp_path / "long").info["stopped_because"] == "cancelled"
     # The slot is free again.
     again = runner.start(tiny_cfg(epochs=1), name="next", probe=probe_pair())
@@ -170,7 +173,7 @@ def test_a_server_killed_mid_training_leaves_a_loadable_checkpoint(tmp_path):
         from attnviz.config import TrainConfig
         from attnviz.recipes import settings
         from attnviz.tasks import load_task
-        fields = settings("dates", "dot", "tiny", data_size=400, epochs=500, batch_size=32)
+        fields = settings("dates", "dot", "tiny", data_size=400, epochs=500, patience=500, batch_size=32)
         probe = load_task("dates", size=400).dev[0]
         job = jobs.Runner({str(tmp_path)!r}).start(TrainConfig.from_dict(fields), name="killed", probe=probe)
         while job.running:

@@ -39,7 +39,7 @@ class Recorder(Callback):
         self.batches, self.epochs, self.stop_after = 0, [], stop_after_batches
 
     def on_batch(self, progress):
-        self.batches += 1
+        self.batches, self.per_epoch = self.batches + 1, progress.batches
         assert 0 < progress.batch <= progress.batches and progress.loss > 0
 
     def on_epoch(self, result, bundle):
@@ -71,6 +71,7 @@ def test_cancel_keeps_a_loadable_checkpoint(tmp_path):
     result = train(cfg, tmp_path / "m", callbacks=[rec])
     assert result.stopped_because == "cancelled"
     assert rec.batches == 3 and len(rec.epochs) == 1
+    assert rec.epochs[0].reached == pytest.approx(3 / rec.per_epoch), "the epoch ended 3 batches in"
     bundle = load_model(tmp_path / "m")
     assert bundle.info["stopped_because"] == "cancelled"
     assert translate(bundle, "abc").num_steps >= 1
