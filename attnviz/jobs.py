@@ -18,6 +18,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,12 +189,15 @@ def probe_snapshot(bundle: Bundle, probe: Pair, epoch: float) -> Snapshot:
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 
 
-def check_name(name: str, taken: set[str]) -> str | None:
-    """Why `name` cannot be a new model's folder name, or None if it can."""
+def check_name(name: str, taken: Collection[str], waiting: Collection[str] = ()) -> str | None:
+    """Why `name` cannot be a new model's folder name, or None if it can. `waiting`: the names of
+    interrupted runs (Runner.interrupted), whose checkpoints a new run of that name would replace."""
     if not NAME_RE.fullmatch(name):
         return "Use 1-40 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit."
     if name in taken:
         return f"A model called {name!r} exists already: choose another name."
+    if name in waiting:
+        return f"An interrupted run called {name!r} is waiting: keep or discard it first."
     return None
 
 
@@ -210,8 +214,9 @@ class Runner:
         with self._lock:
             if self.job is not None and self.job.running:
                 raise Busy(f"The server is training {self.job.name!r}; one job at a time.")
-            if name in {p.name for p in self.interrupted()}:
-                raise Busy(f"An interrupted run called {name!r} is waiting: keep or discard it first.")
+            waiting = {p.name for p in self.interrupted()}
+            if name in waiting:
+                raise Busy(check_name(name, set(), waiting))
             self.job = Job(cfg=cfg, name=name, root=self.root, probe=probe, corpus=corpus)
             shutil.rmtree(self.job.staging, ignore_errors=True)  # a failed run's partial leftovers
             threading.Thread(target=self.job.run, name=f"train-{name}", daemon=True).start()

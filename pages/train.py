@@ -85,7 +85,7 @@ def upload_corpus() -> tuple[str | None, list[Pair]]:
         return None, []
 
 
-def new_job_form(slot: jobs.Runner) -> None:
+def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     st.subheader("Start a training run")
     source = st.radio("Data", ["Built-in task", "Upload a corpus"], horizontal=True, key="data_source")
     if source == "Built-in task":
@@ -122,9 +122,7 @@ def new_job_form(slot: jobs.Runner) -> None:
         st.caption(f"From the dev set; reference: “{probe.target}”.")
     taken = set(available_models())
     name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken))
-    problem = jobs.check_name(name, taken)
-    if name in {p.name for p in slot.interrupted()}:
-        problem = f"An interrupted run called {name!r} waits above: keep or discard it first."
+    problem = jobs.check_name(name, taken, waiting)
     try:
         check_sentence(probe_text)
     except InputError as err:
@@ -309,7 +307,8 @@ if job is not None and job.running:
 
     live()
 else:
-    for staged in slot.interrupted():
+    interrupted = slot.interrupted()
+    for staged in interrupted:
         st.warning(
             f"A run of **{staged.name}** was interrupted (the server stopped); its last checkpoint is kept."
         )
@@ -324,4 +323,4 @@ else:
     if job is not None:
         with st.expander(f"Last run: {job.name} ({job.state})", expanded=owner):
             job_view(job, owner)
-    new_job_form(slot)
+    new_job_form(slot, {p.name for p in interrupted})

@@ -151,6 +151,11 @@ def test_model_names(name, ok):
     assert (jobs.check_name(name, {"taken"}) is None) == ok
 
 
+def test_a_name_whose_interrupted_run_waits_is_refused():
+    assert "keep or discard" in jobs.check_name("b", set(), {"b"})
+    assert jobs.check_name("c", set(), {"b"}) is None
+
+
 def test_uploads_are_kept_once_by_content(tmp_path):
     first = jobs.save_upload(b"a\tb\n", tmp_path)
     assert jobs.save_upload(b"a\tb\n", tmp_path) == first
