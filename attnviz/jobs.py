@@ -101,7 +101,7 @@ class Job:
         p = self.progress
         if p is None or not self.running:
             return None
-        done = (p.epoch - 1) + p.batch / p.batches
+        done = p.position
         total = p.elapsed_s / done * self.cfg.epochs if done else float("inf")
         if p.budget_s is not None:
             total = min(total, p.budget_s)
@@ -151,7 +151,7 @@ class _Watcher(Callback):
             marks = {max(1, round(f * progress.batches)) for f in FIRST_EPOCH_PROBES}
             self.first_epoch_marks = sorted(marks - {progress.batches}) if progress.epoch == 1 else []
         if progress.batch % self.every == 0:
-            job.losses.append((progress.epoch - 1 + progress.batch / progress.batches, progress.loss))
+            job.losses.append((progress.position, progress.loss))
         if progress.batch in self.first_epoch_marks:
             self._probe(progress.batch / progress.batches)
 

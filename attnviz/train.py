@@ -40,11 +40,16 @@ class Progress:
     elapsed_s: float
     budget_s: float | None
 
+    @property
+    def position(self) -> float:
+        """How far training is, in epochs: 1.5 = half-way through the second epoch."""
+        return self.epoch - 1 + self.batch / self.batches
+
 
 @dataclass
 class EpochResult:
     epoch: int
-    reached: float  # where the epoch's last batch left training: epoch - 1 + done / batches (a cancelled
+    reached: float  # Progress.position after the epoch's last batch (a cancelled
     # or timed-out epoch ends early: 0.57 rather than 1)
     train_loss: float
     dev_loss: float  # teacher-forced cross-entropy on the dev set (with label smoothing)
@@ -223,7 +228,7 @@ def train(
         best_states = sorted(best_states, key=lambda s: -s[0])[: cfg.average_best]
         epoch_result = EpochResult(
             epoch=epoch,
-            reached=epoch - 1 + i / len(batches),
+            reached=progress.position,
             train_loss=total_loss / max(1, i),
             dev_loss=loss,
             dev_metric=score,

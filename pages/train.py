@@ -155,7 +155,7 @@ def status_line(job: jobs.Job) -> None:
     if job.state == "starting" or p is None:
         st.progress(0.0, text="Preparing the data and the tokenizers...")
         return
-    done = (p.epoch - 1 + p.batch / p.batches) / job.cfg.epochs
+    done = p.position / job.cfg.epochs
     if p.budget_s:
         done = max(done, p.elapsed_s / p.budget_s)
     eta = job.eta_s()
