@@ -118,6 +118,7 @@ class TrainConfig:
     min_lr: float = 1e-4
     weight_decay: float = 0.0
     label_smoothing: float = 0.1
+    word_dropout: float = 0.0  # chance that a training input piece becomes <unk> (Sennrich et al. 2016)
     clip: float = 1.0  # gradient norm clipping; RNNs explode now and then
     epochs: int = 30
     patience: int = 4  # epochs without dev improvement before early stopping
@@ -139,6 +140,8 @@ class TrainConfig:
                 _check_choice(name, value, TOKENIZER_KINDS)
         _check_positive(self, "src_vocab", "tgt_vocab", "batch_size", "lr", "epochs", "patience")
         _check_positive(self, "average_best", "dev_beam")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ConfigError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
         valid = {f.name for f in dataclasses.fields(ModelConfig)} - {"src_vocab", "tgt_vocab"}

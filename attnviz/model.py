@@ -32,7 +32,7 @@ class Memory(NamedTuple):
 class DecoderOutput(NamedTuple):
     """Every number of one or more decoder steps; for "none" attention, weights/scores are None."""
 
-    logits: Tensor  # (B, T, V)
+    logits: Tensor  # (B, T, V); (N, V) when only some positions were asked for (Decoder.read_out)
     hidden: Tensor  # (B, T, H)  decoder states s_t
     context: Tensor  # (B, T, H)  c_t
     attentional: Tensor  # (B, T, H)  tanh(W_c [c_t; s_t])
@@ -81,11 +81,20 @@ class Decoder(nn.Module):
         """s_0 = tanh(W_b [h_S->; h_1<-]): the encoder's summary becomes the decoder's first state."""
         return torch.tanh(self.bridge(final))  # (B, H)
 
-    def forward(self, prev: Tensor, memory: Memory, state: Tensor) -> DecoderOutput:
-        """All steps at once (teacher forcing): prev (B, T) previous pieces, BOS first; state (B, H)."""
+    def forward(
+        self, prev: Tensor, memory: Memory, state: Tensor, keep: Tensor | None = None
+    ) -> DecoderOutput:
+        """All steps at once (teacher forcing): prev (B, T) previous pieces, BOS first; state (B, H).
+        keep (B, T), if given, marks each row's real pieces (a prefix): the GRU runs over those only
+        (padded states come back as zeros) and logits come back for those only, see read_out."""
         x = self.dropout(self.embed(prev))  # (B, T, E)
-        hidden, _ = self.rnn(x, state.unsqueeze(0))  # (B, T, H)
-        return self.read_out(hidden, memory)
+        if keep is None or bool(keep.all()):
+            hidden, _ = self.rnn(x, state.unsqueeze(0))  # (B, T, H)
+        else:
+            packed = pack_padded_sequence(x, keep.sum(1).cpu(), batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed, state.unsqueeze(0))
+            hidden, _ = pad_packed_sequence(out, batch_first=True, total_length=prev.size(1))
+        return self.read_out(hidden, memory, keep)
 
     def step(self, prev: Tensor, memory: Memory, state: Tensor) -> DecoderOutput:
         """One step: prev (B,) the previous piece, state (B, H) s_{t-1}. Same math as forward with T = 1,
@@ -95,8 +104,13 @@ class Decoder(nn.Module):
         hidden = torch.gru_cell(x, state, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)
         return self.read_out(hidden.unsqueeze(1), memory)  # hidden (B, 1, H)
 
-    def read_out(self, hidden: Tensor, memory: Memory) -> DecoderOutput:
-        """From decoder states s_t (B, T, H): attention, the attentional vector, and the logits."""
+    def read_out(self, hidden: Tensor, memory: Memory, keep: Tensor | None = None) -> DecoderOutput:
+        """From decoder states s_t (B, T, H): attention, the attentional vector, and the logits.
+
+        With keep (B, T), logits are (N, V) for the N kept positions only. Training keeps the real target
+        pieces: about 40% of a de-en batch's target positions are padding, and the output layer is the
+        largest matrix product. Dropout still runs over every position, so the kept logits are the same
+        numbers either way."""
         if self.attention is None:
             # Without attention the context is the same fixed latent vector at every step.
             context = memory.latent.unsqueeze(1).expand_as(hidden)  # (B, T, H)
@@ -105,7 +119,8 @@ class Decoder(nn.Module):
             context, weights, scores = self.attention(hidden, memory.states, memory.prepared, memory.mask)
         # 4) attentional = tanh(W_c [c_t; s_t]), then a linear layer to the vocabulary
         attentional = torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))  # (B, T, H)
-        logits = self.out(self.dropout(attentional))  # (B, T, V)
+        dropped = self.dropout(attentional)  # (B, T, H)
+        logits = self.out(dropped if keep is None else dropped[keep])  # (B, T, V) or (N, V)
         return DecoderOutput(logits, hidden, context, attentional, weights, scores)
 
 
@@ -143,7 +158,10 @@ class Seq2Seq(nn.Module):
         prepared = None if attention is None else attention.prepare(states)
         return Memory(states, prepared, mask, self.decoder.init_state(final))
 
-    def forward(self, src: Tensor, lengths: Tensor, prev: Tensor) -> DecoderOutput:
-        """Teacher forcing: prev (B, T) is the target shifted right (BOS first)."""
+    def forward(
+        self, src: Tensor, lengths: Tensor, prev: Tensor, keep: Tensor | None = None
+    ) -> DecoderOutput:
+        """Teacher forcing: prev (B, T) is the target shifted right (BOS first); keep (B, T) as in
+        Decoder.read_out."""
         memory = self.encode(src, lengths)
-        return self.decoder(prev, memory, memory.latent)
+        return self.decoder(prev, memory, memory.latent, keep)

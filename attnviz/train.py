@@ -23,7 +23,7 @@ from attnviz.checkpoint import Bundle, save_model
 from attnviz.config import ModelConfig, TrainConfig
 from attnviz.model import Seq2Seq
 from attnviz.tasks import Corpus, Pair, load_task
-from attnviz.tokenizer import BOS, EOS, PAD, Tokenizer
+from attnviz.tokenizer import BOS, EOS, PAD, UNK, Tokenizer
 
 Example = tuple[list[int], list[int]]  # source ids, target ids (no BOS/EOS)
 
@@ -112,6 +112,15 @@ def collate(batch: list[Example]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     return src, torch.tensor([len(s) for s, _ in batch]), prev, gold
 
 
+def drop_words(ids: Tensor, p: float) -> Tensor:
+    """Word dropout: each real piece (not padding, not BOS) becomes <unk> with probability p, so the
+    model cannot lean on any single word - a regulariser for small corpora (Sennrich et al. 2016)."""
+    if p == 0.0:
+        return ids
+    drop = (torch.rand(ids.shape) < p) & (ids != PAD) & (ids != BOS)
+    return ids.masked_fill(drop, UNK)
+
+
 def metric_name(task: str) -> str:
     """The dev metric a task is judged by: BLEU for sentences, exact match for the rest."""
     return "bleu" if task in ("de-en", "tsv") else "exact_match"
@@ -145,9 +154,10 @@ def dev_loss(model: Seq2Seq, examples: list[Example], loss_fn: nn.Module, batch_
     total, count = 0.0, 0
     for start in range(0, len(examples), batch_size):
         src, lengths, prev, gold = collate(examples[start : start + batch_size])
-        logits = model(src, lengths, prev).logits  # (B, T, V)
-        n = int((gold != PAD).sum())
-        total += float(loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))) * n
+        real = gold != PAD  # (B, T)
+        logits = model(src, lengths, prev, keep=real).logits  # (N, V)
+        n = int(real.sum())
+        total += float(loss_fn(logits, gold[real])) * n
         count += n
     return total / max(1, count)
 
@@ -199,14 +209,16 @@ def train(
         total_loss = 0.0
         for i, batch in enumerate(batches, 1):
             src, lengths, prev, gold = collate(batch)
-            logits = model(src, lengths, prev).logits  # (B, T, V)
-            loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))
+            src, prev = drop_words(src, cfg.word_dropout), drop_words(prev, cfg.word_dropout)
+            real = gold != PAD  # (B, T): the loss reads only the real target pieces
+            logits = model(src, lengths, prev, keep=real).logits  # (N, V)
+            loss = loss_fn(logits, gold[real])
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
             total_loss += loss.item()
-            tokens += int((gold != PAD).sum())
+            tokens += int(real.sum())
             elapsed = time.monotonic() - start
             progress = Progress(epoch, i, len(batches), total_loss / i, tokens / elapsed, elapsed, budget)
             for cb in callbacks:

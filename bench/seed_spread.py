@@ -42,6 +42,19 @@ def on_cpu(score):
     return wrapped
 
 
+class Log(trainer.Callback):
+    """One line per epoch on stderr, to watch a long run."""
+
+    def on_epoch(self, result, bundle):
+        r = result
+        print(
+            f"epoch {r.epoch} loss {r.train_loss:.3f} dev_loss {r.dev_loss:.3f} dev {r.dev_metric:.2f} "
+            f"lr {r.lr:g} {r.elapsed_s / 60:.1f} min",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--recipe", default="de-en-dot")
@@ -64,7 +77,7 @@ def main() -> None:
     trainer.dev_score = on_cpu(trainer.dev_score)
     start = time.monotonic()
     torch.set_default_device(args.device)
-    result = trainer.train(cfg, corpus=corpus)
+    result = trainer.train(cfg, corpus=corpus, callbacks=[Log()])
     torch.set_default_device("cpu")
     bundle = result.bundle
     bundle.model.cpu().eval()

@@ -172,6 +172,7 @@ def test_zero_dropout_accepted() -> None:
         {"dev_beam": 0},
         {"max_minutes": 0.0},
         {"patience_on": "bleu"},
+        {"word_dropout": 1.0},
     ],
 )
 def test_bad_train_values_rejected(kwargs: dict) -> None:

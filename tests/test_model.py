@@ -42,6 +42,33 @@ def test_forward_shapes(tiny_model, kind: str) -> None:
         assert out.weights.shape == (3, 5, 7) and out.scores.shape == (3, 5, 7)
 
 
+def test_logits_for_kept_positions_train_exactly_as_the_full_grid(tiny_model) -> None:
+    """Training asks for logits at the real target pieces only; with dropout on, loss and gradients must
+    be those of the full (B, T, V) grid with padding ignored."""
+    model = tiny_model("dot", dropout=0.3).train()
+    src, lengths, prev = _batch(model, [7, 4, 2], T=5)
+    gold = torch.randint(4, model.config.tgt_vocab, prev.shape)
+    gold[1, 3:] = PAD
+    gold[2, 2:] = PAD
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=0.1)
+    results = []
+    for keep in (None, gold != PAD):
+        model.zero_grad()
+        torch.manual_seed(3)  # the same dropout masks both times
+        logits = model(src, lengths, prev, keep=keep).logits
+        if keep is None:
+            loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))
+        else:
+            assert logits.shape == (int(keep.sum()), model.config.tgt_vocab)
+            loss = loss_fn(logits, gold[keep])
+        loss.backward()
+        results.append((loss.detach(), [p.grad.clone() for p in model.parameters()]))
+    (full, full_grads), (kept, kept_grads) = results
+    assert_close(kept, full)
+    for a, b in zip(kept_grads, full_grads, strict=True):
+        assert_close(a, b)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_encode_memory(tiny_model, kind: str) -> None:
     model = tiny_model(kind)

@@ -11,8 +11,8 @@ from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate
 from attnviz.search import translate
 from attnviz.tasks import load_task
-from attnviz.tokenizer import BOS, EOS, PAD
-from attnviz.train import Callback, collate, make_batches, still_learning, train
+from attnviz.tokenizer import BOS, EOS, PAD, UNK
+from attnviz.train import Callback, collate, drop_words, make_batches, still_learning, train
 
 
 def test_collate_shifts_target_and_pads():
@@ -63,6 +63,17 @@ TINY = {"emb": 64, "hidden": 128, "dropout": 0.1}
 )
 def test_what_resets_the_patience(metric, loss, rule, resets):
     assert still_learning(metric, loss, rule) == resets
+
+
+def test_word_dropout_turns_real_pieces_into_unk_and_leaves_bos_and_padding():
+    torch.manual_seed(0)
+    ids = torch.tensor([[BOS] + [7] * 999 + [PAD] * 1000])
+    dropped = drop_words(ids, 0.25)
+    assert dropped[0, 0] == BOS and (dropped[0, 1000:] == PAD).all()
+    real = dropped[0, 1:1000]
+    assert set(real.tolist()) == {7, UNK}
+    assert 0.2 < float((real == UNK).float().mean()) < 0.3
+    assert drop_words(ids, 0.0) is ids
 
 
 def test_cancel_keeps_a_loadable_checkpoint(tmp_path):
