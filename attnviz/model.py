@@ -109,8 +109,8 @@ class Decoder(nn.Module):
 
         With keep (B, T), logits are (N, V) for the N kept positions only. Training keeps the real target
         pieces: about 40% of a de-en batch's target positions are padding, and the output layer is the
-        largest matrix product. Dropout still runs over every position, so the kept logits are the same
-        numbers either way."""
+        largest matrix product. Dropout still runs over every position (the same random masks), so the
+        kept logits are the same values as the full grid's, up to rounding."""
         if self.attention is None:
             # Without attention the context is the same fixed latent vector at every step.
             context = memory.latent.unsqueeze(1).expand_as(hidden)  # (B, T, H)
