@@ -121,6 +121,15 @@ def drop_words(ids: Tensor, p: float) -> Tensor:
     return ids.masked_fill(drop, UNK)
 
 
+def batch_loss(model: Seq2Seq, batch: tuple[Tensor, ...], loss_fn: nn.Module) -> tuple[Tensor, int]:
+    """Teacher-forced loss of one collated batch over its real target pieces, and how many there are.
+    Logits are computed at those pieces only (Decoder.read_out's keep): a de-en batch is ~40% padding."""
+    src, lengths, prev, gold = batch
+    real = gold != PAD  # (B, T)
+    logits = model(src, lengths, prev, keep=real).logits  # (N, V)
+    return loss_fn(logits, gold[real]), int(real.sum())
+
+
 def metric_name(task: str) -> str:
     """The dev metric a task is judged by: BLEU for sentences, exact match for the rest."""
     return "bleu" if task in ("de-en", "tsv") else "exact_match"
@@ -153,11 +162,8 @@ def dev_loss(model: Seq2Seq, examples: list[Example], loss_fn: nn.Module, batch_
     """Mean teacher-forced loss per target token on the dev set."""
     total, count = 0.0, 0
     for start in range(0, len(examples), batch_size):
-        src, lengths, prev, gold = collate(examples[start : start + batch_size])
-        real = gold != PAD  # (B, T)
-        logits = model(src, lengths, prev, keep=real).logits  # (N, V)
-        n = int(real.sum())
-        total += float(loss_fn(logits, gold[real])) * n
+        loss, n = batch_loss(model, collate(examples[start : start + batch_size]), loss_fn)
+        total += float(loss) * n
         count += n
     return total / max(1, count)
 
@@ -210,15 +216,13 @@ def train(
         for i, batch in enumerate(batches, 1):
             src, lengths, prev, gold = collate(batch)
             src, prev = drop_words(src, cfg.word_dropout), drop_words(prev, cfg.word_dropout)
-            real = gold != PAD  # (B, T): the loss reads only the real target pieces
-            logits = model(src, lengths, prev, keep=real).logits  # (N, V)
-            loss = loss_fn(logits, gold[real])
+            loss, n = batch_loss(model, (src, lengths, prev, gold), loss_fn)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
             total_loss += loss.item()
-            tokens += int(real.sum())
+            tokens += n
             elapsed = time.monotonic() - start
             progress = Progress(epoch, i, len(batches), total_loss / i, tokens / elapsed, elapsed, budget)
             for cb in callbacks:

@@ -26,7 +26,7 @@ from attnviz.model import Seq2Seq
 from attnviz.recipes import recipe
 from attnviz.tasks import load_task
 from attnviz.tokenizer import BOS
-from attnviz.train import build, collate, encode_pairs, make_batches
+from attnviz.train import batch_loss, build, collate, encode_pairs, make_batches
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 20
@@ -117,8 +117,7 @@ def training_throughput(batches: int, rounds: int = 3) -> dict[str, float]:
 
     def step(src, lengths, prev, gold, kept: bool) -> None:
         if kept:
-            real = gold != 0
-            loss = loss_fn(model(src, lengths, prev, keep=real).logits, gold[real])
+            loss, _ = batch_loss(model, (src, lengths, prev, gold), loss_fn)
         else:
             logits = model(src, lengths, prev).logits
             loss = loss_fn(logits.reshape(-1, logits.size(-1)), gold.reshape(-1))
