@@ -56,6 +56,8 @@ def _check_types(obj: Any) -> None:
             raise ConfigError(f"{f.name} must be an integer, got {value!r}")
         if kind == "float" and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise ConfigError(f"{f.name} must be a number, got {value!r}")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{f.name} must be true or false, got {value!r}")
         if kind == "str" and not isinstance(value, str):
             raise ConfigError(f"{f.name} must be a string, got {value!r}")
 
@@ -79,6 +81,8 @@ class ModelConfig:
     dropout: float = 0.2  # on embeddings and the attentional vector; low-resource data overfits
     max_src_len: int = 64  # pieces; longer input is cut, and the user is told what was cut
     max_tgt_len: int = 80  # decoding stops here if no end-of-sentence came first
+    tie_output: bool = False  # the output layer reuses the target embeddings, transposed (Press & Wolf
+    # 2017): a piece is read and written in one vector space; needs emb == hidden
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -87,6 +91,8 @@ class ModelConfig:
         _check_positive(self, "max_tgt_len")
         if self.hidden % 2:
             raise ConfigError(f"hidden must be even (two encoder directions), got {self.hidden}")
+        if self.tie_output and self.emb != self.hidden:
+            raise ConfigError(f"tie_output needs emb == hidden, got emb {self.emb} and hidden {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 

@@ -138,7 +138,8 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         "",
         f"- Task: `{task}` - {TASK_DATA.get(task, task)}",
         f"- Attention: `{cfg.attention}`; bidirectional GRU encoder, GRU decoder, hidden {cfg.hidden}, "
-        f"embeddings {cfg.emb}; {params:,} parameters",
+        f"embeddings {cfg.emb}{' (output layer tied to them)' if cfg.tie_output else ''}; "
+        f"{params:,} parameters",
         f"- Tokenizers: SentencePiece {bundle.src.kind} ({bundle.src.vocab_size} pieces) -> "
         f"{bundle.tgt.kind} ({bundle.tgt.vocab_size} pieces)",
         f"- Data: {info.get('train_pairs', '?')} training, {info.get('dev_pairs', '?')} dev, "

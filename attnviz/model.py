@@ -70,11 +70,14 @@ class Decoder(nn.Module):
         super().__init__()
         H = config.hidden
         self.embed = nn.Embedding(config.tgt_vocab, config.emb, padding_idx=PAD)
+        if config.tie_output:  # N(0, 1) rows would start the logits at a spread of about 10
+            nn.init.normal_(self.embed.weight, std=H**-0.5)
+            self.embed._fill_padding_idx_with_zero()
         self.rnn = nn.GRU(config.emb, H, batch_first=True)
         self.bridge = nn.Linear(H, H)
         self.attention = None if config.attention == "none" else Attention(config.attention, H)
         self.combine = nn.Linear(2 * H, H)  # W_c
-        self.out = Output(H, config.tgt_vocab)
+        self.out = Output(H, config.tgt_vocab, self.embed if config.tie_output else None)
         self.dropout = nn.Dropout(config.dropout)
 
     def init_state(self, final: Tensor) -> Tensor:
@@ -129,16 +132,24 @@ class Output(nn.Module):
 
     One decoding step multiplies a single vector by W_out; on a CPU that reads the (H, V) layout
     about 1.5x faster, and this layer is the largest part of a step (bench/trace_latency.py).
+    Tied (ModelConfig.tie_output), W_out is the target embedding matrix transposed, and only b is this
+    layer's own: the embedding is kept out of this module's parameters so that it is saved once.
     """
 
-    def __init__(self, hidden: int, vocab: int) -> None:
+    def __init__(self, hidden: int, vocab: int, tied: nn.Embedding | None = None) -> None:
         super().__init__()
         bound = 1.0 / hidden**0.5  # nn.Linear's default initialisation
-        self.weight = nn.Parameter(torch.empty(hidden, vocab).uniform_(-bound, bound))
+        self.tied = (tied,) if tied is not None else ()  # a tuple hides it from nn.Module's registry
+        if tied is None:
+            self.weight = nn.Parameter(torch.empty(hidden, vocab).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.empty(vocab).uniform_(-bound, bound))
 
+    def matrix(self) -> Tensor:
+        """W_out (H, V)."""
+        return self.tied[0].weight.t() if self.tied else self.weight
+
     def forward(self, attentional: Tensor) -> Tensor:
-        return attentional @ self.weight + self.bias  # (B, T, H) @ (H, V) -> (B, T, V)
+        return attentional @ self.matrix() + self.bias  # (B, T, H) @ (H, V) -> (B, T, V)
 
 
 class Seq2Seq(nn.Module):

@@ -64,6 +64,7 @@ def main() -> None:
     p.add_argument("--data", help="the Ding file, if not at the Debian path")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", help="model directory to write (default: none is saved)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -77,7 +78,8 @@ def main() -> None:
     trainer.dev_score = on_cpu(trainer.dev_score)
     start = time.monotonic()
     torch.set_default_device(args.device)
-    result = trainer.train(cfg, corpus=corpus, callbacks=[Log()])
+    out = Path(args.out) if args.out else None
+    result = trainer.train(cfg, out, corpus=corpus, callbacks=[Log()])
     torch.set_default_device("cpu")
     bundle = result.bundle
     bundle.model.cpu().eval()

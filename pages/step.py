@@ -74,6 +74,11 @@ def draw_step(trace, t: int) -> None:
 
     st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
     st.latex(explain.output_formula(trace, t))
+    if bundle.config.tie_output:
+        st.caption(
+            "In this model W_out is the target embedding matrix itself (tied): a piece's score is the dot "
+            "product of the attentional vector with that piece's own embedding, plus its bias."
+        )
     strips = [
         (f"context c{t + 1}", trace.context[t]),
         (f"state s{t + 1}", trace.hidden[t]),

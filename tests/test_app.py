@@ -123,6 +123,14 @@ def test_step_page_shows_the_trace_numbers_of_the_chosen_step():
     assert f"Step 3 of {trace.num_steps}" in at.subheader[0].value
 
 
+@pytest.mark.parametrize("name", ["dates-dot", "de-en-dot"])
+def test_step_page_says_when_the_output_layer_is_the_embedding_matrix(name: str):
+    at = step_page(model=name, s="26 nov 2026" if name == "dates-dot" else "Ich bin müde.")
+    assert not at.exception
+    said = any("tied" in c.value for c in at.caption)
+    assert said == shipped(name).config.tie_output
+
+
 def test_step_buttons_move_and_the_url_follows():
     at = step_page(model="dates-dot", s="26 nov 2026", step="1")
     at.button[1].click().run()  # Next

@@ -313,3 +313,16 @@ def test_saved_config_records_tokenizer_kinds(saved: Path) -> None:
     assert data["model"]["attention"] == "dot"
     assert data["train"]["task"] == "reverse"
     assert os.access(saved / WEIGHTS, os.R_OK)
+
+
+def test_tied_model_saves_the_shared_matrix_once_and_loads_it_tied(
+    tiny_model, src_tok: Tokenizer, tgt_tok: Tokenizer, tmp_path: Path
+) -> None:
+    bundle = Bundle("tied", tiny_model("dot", tie_output=True), src_tok, tgt_tok)
+    save_model(tmp_path / "tied", bundle)
+    loaded = load_model(tmp_path / "tied")
+    assert loaded.config.tie_output
+    assert loaded.model.decoder.out.matrix().data_ptr() == loaded.model.decoder.embed.weight.data_ptr()
+    for text in TEXTS:
+        a, b = translate(bundle, text), translate(loaded, text)
+        np.testing.assert_array_equal(a.log_probs, b.log_probs)

@@ -144,6 +144,18 @@ def test_odd_hidden_rejected(hidden: int) -> None:
         ModelConfig(5, 5, hidden=hidden)
 
 
+def test_tied_output_needs_embeddings_the_size_of_the_hidden_state() -> None:
+    assert ModelConfig(5, 5, emb=32, hidden=32, tie_output=True).tie_output
+    with pytest.raises(ConfigError, match="emb == hidden"):
+        ModelConfig(5, 5, emb=16, hidden=32, tie_output=True)
+
+
+@pytest.mark.parametrize("value", [1, "true", None])
+def test_tie_output_must_be_a_boolean(value) -> None:
+    with pytest.raises(ConfigError, match="tie_output must be true or false"):
+        ModelConfig.from_dict({"src_vocab": 5, "tgt_vocab": 5, "tie_output": value})
+
+
 @pytest.mark.parametrize("name", ["src_vocab", "tgt_vocab", "emb", "hidden", "max_src_len", "max_tgt_len"])
 @pytest.mark.parametrize("value", [0, -2])
 def test_non_positive_sizes_rejected(name: str, value: int) -> None:

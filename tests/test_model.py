@@ -185,3 +185,19 @@ def test_same_seed_same_weights(tiny_model) -> None:
     for name, tensor in a.state_dict().items():
         assert torch.equal(tensor, b.state_dict()[name]), name
     assert not all(torch.equal(t, c.state_dict()[n]) for n, t in a.state_dict().items())
+
+
+def test_tied_output_layer_is_the_target_embedding_matrix(tiny_model) -> None:
+    untied, tied = tiny_model("dot"), tiny_model("dot", tie_output=True)
+    embed = tied.decoder.embed
+    assert tied.decoder.out.matrix().data_ptr() == embed.weight.data_ptr()  # shared, not copied
+    V, H = embed.weight.shape
+    assert sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in tied.parameters()) == V * H
+    assert "decoder.out.weight" not in tied.state_dict() and "decoder.out.weight" in untied.state_dict()
+    src, lengths, prev = _batch(tied, [4, 3], T=3)
+    out = tied(src, lengths, prev)
+    assert_close(out.logits, out.attentional @ embed.weight.T + tied.decoder.out.bias)
+    # The output layer's gradient reaches the embedding rows of pieces never fed to the decoder.
+    out.logits.sum().backward()
+    unseen = sorted(set(range(4, V)) - set(prev.flatten().tolist()))
+    assert unseen and bool((embed.weight.grad[unseen].abs().sum(1) > 0).all())
