@@ -33,15 +33,13 @@ _DE_EN = {
 }
 # Tying the output layer to the target embeddings was the largest single gain (bench/RESULTS.md).
 _DE_EN_MODEL = {"dropout": 0.3, "tie_output": True}
+_DE_EN_ATTENTIONS = ("dot", "general", "concat", "none")
 
 SEED = 2  # dates-dot: chosen among seeds 1-5 by dev alignment accuracy (NOTES below)
 
 RECIPES: dict[str, dict[str, object]] = {
     "dates-dot": settings("dates", "dot", seed=SEED, epochs=20, patience=3, max_minutes=10),
-    **{
-        f"de-en-{att}": settings("de-en", att, model=_DE_EN_MODEL, **_DE_EN)
-        for att in ("dot", "general", "concat", "none")
-    },
+    **{f"de-en-{att}": settings("de-en", att, model=_DE_EN_MODEL, **_DE_EN) for att in _DE_EN_ATTENTIONS},
     # Spelling -> phonemes: characters in, one piece per phoneme out; 117k training words.
     "g2p-dot": settings(
         "g2p", "dot", seed=1, epochs=40, patience=4, average_best=3, max_minutes=30, save_dtype="float16"
@@ -72,7 +70,7 @@ NOTES: dict[str, str] = {
     ),
     **{
         f"de-en-{att}": " ".join(filter(None, [_DE_EN_NOTES.get(att), _TWO_AT_A_TIME]))
-        for att in ("dot", "general", "concat", "none")
+        for att in _DE_EN_ATTENTIONS
     },
 }
 
