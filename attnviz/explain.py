@@ -33,7 +33,7 @@ def _listing(values: list[str], shown: int, total: int) -> str:
     return ", ".join(values[:shown]) + (", \\dots" if total > shown else "")
 
 
-def _tex_label(piece: str) -> str:
+def tex_label(piece: str) -> str:
     """A piece safe inside \\text{...}."""
     escaped = "".join("\\" + c if c in "#$%&_{}" else c for c in piece)
     return escaped.replace("~", "\\textasciitilde{}").replace("^", "\\textasciicircum{}")
@@ -44,7 +44,7 @@ def score_formula(trace: Trace, t: int, shown: int = 4) -> str:
     scores = trace.scores[t]
     order = np.argsort(-scores)[:shown]
     terms = [
-        f"h_{{{i + 1}}}\\,(\\text{{{_tex_label(trace.source_pieces[i])}}}): {fmt(float(scores[i]))}"
+        f"h_{{{i + 1}}}\\,(\\text{{{tex_label(trace.source_pieces[i])}}}): {fmt(float(scores[i]))}"
         for i in order
     ]
     return f"s_{{{t + 1}}} \\cdot h_i = " + _listing(terms, shown, len(scores))
@@ -71,7 +71,7 @@ def context_formula(trace: Trace, t: int, shown: int = 3) -> str:
 def output_formula(trace: Trace, t: int, shown: int = 3) -> str:
     """p(y_t | ...) = softmax(W_out tanh(W_c [c_t; s_t]) + b): the top pieces and their probabilities."""
     pieces = [
-        f"p(\\text{{{_tex_label(p)}}}) = {fmt(float(q))}"
+        f"p(\\text{{{tex_label(p)}}}) = {fmt(float(q))}"
         for p, q in zip(trace.topk_pieces[t][:shown], trace.topk_probs[t][:shown], strict=True)
     ]
     return f"\\tilde h_{{{t + 1}}} = \\tanh(W_c [c_{{{t + 1}}}; s_{{{t + 1}}}]),\\quad " + ",\\; ".join(

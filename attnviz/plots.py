@@ -28,10 +28,13 @@ def alignment_heatmap(
     mark_argmax: bool = False,
     title: str | None = None,
     gold: Iterable[tuple[int, int]] | None = None,
+    compact: bool = False,
 ) -> go.Figure:
     """Attention weights: source pieces along the top, target pieces down the side.
 
     gold: (t, s) links of a reference alignment, drawn as open squares.
+    compact: for maps side by side (Compare): no colour bar (the scale is always 0 to 1, so the page
+    says it once), no axis titles, source pieces written upright so narrow maps stay readable.
     """
     weights = trace.weights  # (T, S)
     T, S = weights.shape
@@ -54,6 +57,7 @@ def alignment_heatmap(
             zmin=0.0,
             zmax=1.0,
             colorbar={"title": {"text": "weight"}},
+            showscale=not compact,
         )
     )
     if mark_argmax and S:
@@ -83,7 +87,11 @@ def alignment_heatmap(
             )
         )
     cell = 28
-    rotate = S > 12 and max((len(p) for p in src), default=0) > 2
+    longest = max((len(p) for p in src), default=0)
+    if compact:
+        angle = -90 if S > 4 and longest > 2 else 0
+    else:
+        angle = -45 if S > 12 and longest > 2 else 0
     fig.update_layout(
         title=title,
         xaxis={
@@ -91,8 +99,8 @@ def alignment_heatmap(
             "tickvals": list(range(S)),
             "ticktext": src,
             "side": "top",
-            "tickangle": -45 if rotate else 0,
-            "title": {"text": "source"},
+            "tickangle": angle,
+            "title": {"text": "" if compact else "source"},
             "range": [-0.5, S - 0.5],
             "showgrid": False,
         },
@@ -101,11 +109,11 @@ def alignment_heatmap(
             "tickvals": list(range(T)),
             "ticktext": tgt,
             "range": [T - 0.5, -0.5],  # first step at the top
-            "title": {"text": "target"},
+            "title": {"text": "" if compact else "target"},
             "showgrid": False,
         },
         height=max(320, 140 + cell * T),
-        margin={"l": 90, "r": 20, "t": 110, "b": 20},
+        margin={"l": 60 if compact else 90, "r": 10 if compact else 20, "t": 110, "b": 20},
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig
@@ -321,7 +329,9 @@ def training_chart(
             hovertemplate="epoch %{x}: " + label + " %{y:.2f}<extra></extra>",
         )
     )
-    percent = metric == "exact_match"
+    # The right axis has its own ticks (an overlaying axis would otherwise copy the log axis's grid
+    # positions: odd numbers like 0.909) and a fixed range, with room below 0 so a 0 stays in sight.
+    top = 100.0 if metric == "exact_match" else max([1.0] + [1.1 * v for _, _, v in dev])
     fig.update_layout(
         xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
         yaxis={"title": {"text": "loss (log scale)"}, "type": "log"},
@@ -330,7 +340,8 @@ def training_chart(
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
-            **({"range": [0, 100.5]} if percent else {"rangemode": "tozero"}),
+            "tickmode": "auto",
+            "range": [-0.03 * top, 1.005 * top],
         },
         height=320,
         margin={"l": 60, "r": 60, "t": 30, "b": 40},

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import plots
-from pages.common import available_models, cached_trace, chart, load_bundle, sidebar
+from pages.common import available_models, chart, load_bundle, model_column, sidebar
 
 MIN_N = 20  # test sentences a bucket needs before its BLEU means much
 
@@ -91,10 +91,7 @@ long = st.text_input(
     key="bottleneck_sentence",
 )
 names = [n for n in ("de-en-dot", "de-en-none") if n in models]
-for column, name in zip(st.columns(len(names)) if names else [], names, strict=True):
+for column, name in zip(st.columns(len(names), gap="large") if names else [], names, strict=True):
     with column:
         st.caption(name)
-        try:
-            st.code(cached_trace(str(models[name]), long, beam).translation or "(empty)", language=None)
-        except ValueError as err:
-            st.warning(str(err))
+        model_column(models[name], long, beam)

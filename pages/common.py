@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from attnviz import search
+from attnviz import metrics, plots, search
 from attnviz.checkpoint import WEIGHTS, Bundle, ModelError, list_models, load_model
 from attnviz.tasks import EXAMPLES
 from attnviz.trace import Trace
@@ -193,6 +193,28 @@ def sentence_input(bundle: Bundle) -> str:
     )
     st.query_params["s"] = st.session_state.text
     return st.session_state.text
+
+
+def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace | None:
+    """One model's answer in a column beside others: its translation (scored against `reference` when
+    one is given) and a compact attention map, or a note that it has none. One model's failure is shown
+    in its column and does not hide the others."""
+    try:
+        trace = cached_trace(str(path), text, beam)
+    except Exception as err:  # noqa: BLE001
+        st.warning(str(err))
+        return None
+    st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
+    if reference.strip():
+        st.caption(
+            f"BLEU {metrics.bleu([trace.translation], [reference]):.1f} · "
+            f"chrF {metrics.chrf([trace.translation], [reference]):.1f}"
+        )
+    if trace.weights.shape[1] == 0:
+        st.info("No attention: one fixed latent vector for the whole sentence.")
+    else:
+        chart(plots.alignment_heatmap(trace, compact=True), key=f"map-{path.name}")
+    return trace
 
 
 def trace_or_message(bundle: Bundle, text: str, beam: int) -> Trace | None:

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from attnviz import metrics, plots
-from pages.common import available_models, cached_trace, chart, model_summary, sentence_input, sidebar
+from pages.common import available_models, model_column, model_summary, sentence_input, sidebar
 
 bundle, beam = sidebar()
 st.title("Compare models")
@@ -29,22 +28,13 @@ if len(chosen) < 1:
     st.info("Pick at least one model.")
     st.stop()
 
-columns = st.columns(len(chosen))
-for column, name in zip(columns, chosen, strict=True):
+st.caption(
+    "Each map: source pieces along the top, target pieces down the side; colour is the attention weight, "
+    "from 0 (dark blue) to 1 (yellow), on the same scale in every map. Hover a cell for its exact weight."
+)
+per_row = 2 if len(chosen) > 2 else len(chosen)  # four maps in one row are too narrow to read
+columns = [c for start in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]
+for column, name in zip(columns, chosen, strict=False):
     with column:
         st.subheader(name)
-        try:
-            trace = cached_trace(str(models[name]), text, beam)
-        except Exception as err:  # noqa: BLE001 - one model's failure must not hide the others
-            st.warning(str(err))
-            continue
-        st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
-        if reference.strip():
-            st.caption(
-                f"BLEU {metrics.bleu([trace.translation], [reference]):.1f} · "
-                f"chrF {metrics.chrf([trace.translation], [reference]):.1f}"
-            )
-        if trace.weights.shape[1] == 0:
-            st.info("No attention: one fixed latent vector for the whole sentence.")
-        else:
-            chart(plots.alignment_heatmap(trace), key=f"map-{name}")
+        model_column(models[name], text, beam, reference)

@@ -1,15 +1,49 @@
-"""Models: each installed model's card - task, data, size, attention function, training, metrics."""
+"""Models: every installed model at a glance, then each model's card - task, data, size, attention
+function, training, metrics."""
 
+import pandas as pd
 import streamlit as st
 
 from pages.common import available_models, load_bundle, sidebar
 
 sidebar()
 st.title("Models")
-for name, path in available_models().items():
-    bundle = load_bundle(str(path))
+paths = available_models()
+models = {name: load_bundle(str(path)) for name, path in paths.items()}
+
+
+def overview_row(name: str) -> dict:
+    """One line of the overview: numbers read from the model's files (metrics.json for the scores)."""
+    bundle = models[name]
+    greedy, beam = bundle.metrics.get("greedy", {}), bundle.metrics.get("beam5", {})
+    score = "bleu" if bundle.metrics.get("task") == "de-en" else "exact_match"
+    return {
+        "model": name,
+        "task": bundle.metrics.get("task") or (bundle.train_config.task if bundle.train_config else "?"),
+        "attention": bundle.config.attention,
+        "parameters": sum(p.numel() for p in bundle.model.parameters()),
+        "test score": {"bleu": "BLEU", "exact_match": "exact match %"}[score],
+        "greedy": greedy.get(score),
+        "beam 5": beam.get(score),
+        "training minutes": (bundle.info.get("train_seconds") or 0) / 60 or None,
+    }
+
+
+if models:
+    st.dataframe(
+        pd.DataFrame([overview_row(n) for n in models]),
+        hide_index=True,
+        column_config={
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "greedy": st.column_config.NumberColumn(format="%.2f"),
+            "beam 5": st.column_config.NumberColumn(format="%.2f"),
+            "training minutes": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+    st.caption("Test scores are read from each model's metrics.json, written by `attnviz evaluate`.")
+for name, bundle in models.items():
     with st.expander(name, expanded=name == st.session_state.get("model")):
-        card = path / "README.md"
+        card = paths[name] / "README.md"
         if card.is_file():
             st.markdown(card.read_text(encoding="utf-8"))
         else:

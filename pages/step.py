@@ -28,8 +28,11 @@ def draw_step(trace, t: int) -> None:
     T = trace.num_steps
     st.subheader(f"Step {t + 1} of {T}: emits “{trace.target_pieces[t]}”")
 
-    st.markdown("**1. Decoder hidden state** - the GRU reads the previous piece and its last state.")
-    st.latex(f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ \\text{{{explain._tex_label(prev)}}})")
+    st.markdown(
+        "**1. Decoder hidden state** - the GRU reads its last state and the embedding e(·) of the "
+        "previous piece."
+    )
+    st.latex(f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ e(\\text{{{explain.tex_label(prev)}}}))")
     chart(plots.vector_strips([(f"s_{t + 1}", trace.hidden[t])]), key=f"hidden{t}")
 
     if trace.weights.shape[1] == 0:

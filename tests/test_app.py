@@ -191,12 +191,44 @@ def test_compare_page_shows_one_column_per_model_with_reference_scores():
     assert any("chrF" in c.value for c in at.caption)
 
 
+def test_compare_page_maps_equal_each_models_trace():
+    sentence = "Ich habe keine Zeit."
+    at = page("pages/compare.py", model="de-en-dot", s=sentence)
+    assert not at.exception
+    family = ["de-en-concat", "de-en-dot", "de-en-general", "de-en-none"]
+    assert at.multiselect[0].value == family
+    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    with_attention = [n for n in family if n != "de-en-none"]
+    assert len(maps) == len(with_attention)  # the no-attention model has no map, and says so
+    assert any("one fixed latent vector" in i.value for i in at.info)
+    for name, spec in zip(with_attention, maps, strict=True):
+        trace = search.translate(shipped(name), sentence)
+        np.testing.assert_array_equal(array(spec["data"][0]["z"]), trace.weights)
+        assert spec["data"][0]["showscale"] is False  # one scale, stated once in the caption
+        assert spec["layout"]["xaxis"]["ticktext"] == plots.escape(trace.source_pieces)
+    translations = [c.value for c in at.code]
+    assert translations == [search.translate(shipped(n), sentence).translation for n in family]
+
+
 def test_bottleneck_and_models_pages_render():
     at = page("pages/bottleneck.py", model="dates-dot")
     assert not at.exception
     at = page("pages/models.py")
     assert not at.exception
     assert any("dates-dot" in e.label for e in at.expander)
+
+
+def test_models_overview_reads_each_models_metrics():
+    at = page("pages/models.py")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("model")
+    assert set(table.index) == set(available_models())
+    for name in table.index:
+        bundle = shipped(name)
+        score = "bleu" if bundle.metrics["task"] == "de-en" else "exact_match"
+        assert table.loc[name, "greedy"] == bundle.metrics["greedy"][score]
+        assert table.loc[name, "beam 5"] == bundle.metrics["beam5"][score]
+        assert table.loc[name, "parameters"] == sum(p.numel() for p in bundle.model.parameters())
 
 
 def test_every_figure_saves_as_the_format_chosen_in_the_sidebar():

@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import OUTCOME, require_or_skip
 
+from attnviz import search
+from attnviz.checkpoint import load_model
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -107,8 +110,17 @@ def page(browser, request):
 
 
 def _shot(page, name: str) -> None:
+    """The whole page, not only what fits the window: Streamlit scrolls inside its main element, so the
+    window is made as tall as that element's content for the picture, then put back."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    size = page.viewport_size
+    tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    if size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(tall, 8000)})
+        page.wait_for_timeout(800)  # plotly redraws its charts at the new size
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    if size:
+        page.set_viewport_size(size)
 
 
 def _wait_for_heatmap(page) -> None:
@@ -131,6 +143,21 @@ def test_a_deep_link_to_a_fresh_server_gets_the_whole_app(server, page):
         nav.get_by_text(title, exact=True).wait_for()
     assert nav.get_by_text("common", exact=True).count() == 0  # not the raw file list
     assert "step=2" in page.url
+
+
+def test_the_app_opens_on_the_default_model(server, page):
+    """What the README's run command shows first: the Translate page, the shipped default model, its
+    first example sentence translated and mapped, with no query string and no click."""
+    page.goto(server)
+    _wait_for_heatmap(page)
+    picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model")
+    assert picker.input_value().startswith("de-en-dot (German")
+    assert page.get_by_role("textbox", name="Sentence").input_value() == "Ich habe keine Zeit."
+    expected = search.translate(load_model(ROOT / "models" / "de-en-dot"), "Ich habe keine Zeit.")
+    page.locator('[data-testid="stCode"]').get_by_text(expected.translation, exact=True).wait_for()
+    assert "model=de-en-dot" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _shot(page, "translate-default")
 
 
 def test_type_a_sentence_see_the_heatmap_download_the_trace(server, page, tmp_path):
@@ -166,11 +193,14 @@ def test_step_through_two_steps_and_the_sandbox(server, page):
     _shot(page, "sandbox")
 
 
-@pytest.mark.parametrize("path", ["compare", "bottleneck", "models"])
-def test_every_other_page_renders(server, page, path):
-    page.goto(f"{server}/{path}?model=dates-dot&s=26+nov+2026")
+@pytest.mark.parametrize(("path", "maps"), [("compare", 3), ("bottleneck", 2), ("models", 0)])
+def test_every_other_page_renders(server, page, path, maps):
+    """On the German-English family: Compare maps the three attention models (de-en-none has none to
+    map), Bottleneck draws its bucket chart and the long sentence's map."""
+    page.goto(f"{server}/{path}?model=de-en-dot&s=Ich+habe+keine+Zeit.")
     page.get_by_role("heading", level=1).first.wait_for()
     page.wait_for_load_state("networkidle")
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {maps}")
     page.wait_for_timeout(1500)
     assert page.locator('[data-testid="stException"]').count() == 0
     _shot(page, path)

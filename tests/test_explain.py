@@ -55,5 +55,5 @@ def test_weighted_states_are_the_terms_of_the_context(tiny_bundle):
     np.testing.assert_allclose(rows[0], trace.weights[0, positions[0]] * trace.encoder_states[positions[0]])
 
 
-def test_tex_labels_escape_special_characters():
-    assert explain._tex_label("a_b{c}%") == "a\\_b\\{c\\}\\%"
+def testtex_labels_escape_special_characters():
+    assert explain.tex_label("a_b{c}%") == "a\\_b\\{c\\}\\%"

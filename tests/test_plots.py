@@ -1,8 +1,14 @@
 """Figures are pure: built from a Trace, their numbers are the trace's numbers, labels stay distinct."""
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from attnviz import plots, search
+from attnviz.checkpoint import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_heatmap_numbers_and_labels(tiny_bundle):
@@ -53,4 +59,22 @@ def test_training_chart_puts_the_metric_on_its_own_axis():
     loss, dev_loss, metric = fig.data
     assert list(loss.y) == [2.0, 1.5] and list(dev_loss.y) == [1.4] and list(metric.y) == [97.5]
     assert metric.yaxis == "y2" and metric.name == "dev exact match (%)"
-    assert fig.layout.yaxis.type == "log" and list(fig.layout.yaxis2.range) == [0, 100.5]
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.range[1] == pytest.approx(100.5)
+    assert fig.layout.yaxis2.range[0] < 0 and fig.layout.yaxis2.tickmode == "auto"  # a 0 is not clipped
+
+
+def test_training_chart_bleu_axis_fits_the_values():
+    bleu = plots.training_chart([(1.0, 5.0)], [(1, 4.9, 0.4), (2, 4.5, 3.0)], "bleu").layout.yaxis2
+    assert bleu.range[1] == pytest.approx(1.005 * 3.3)  # room above the best value
+    empty = plots.training_chart([(0.1, 8.0)], [], "bleu").layout.yaxis2
+    assert empty.range[1] == pytest.approx(1.005)  # before the first dev point: 0 to 1, not blank
+
+
+def test_compact_heatmap_has_no_colour_bar_and_upright_source_words(tiny_bundle):
+    trace = search.translate(tiny_bundle("dot"), "abcabc abcabc abcabc abcabc abcabc")
+    full, compact = plots.alignment_heatmap(trace), plots.alignment_heatmap(trace, compact=True)
+    np.testing.assert_array_equal(compact.data[0].z, full.data[0].z)
+    assert full.data[0].showscale is not False and compact.data[0].showscale is False
+    assert compact.layout.xaxis.title.text == "" and compact.layout.xaxis.tickangle == 0  # letters stay level
+    words = search.translate(load_model(ROOT / "models" / "de-en-dot"), "Ich habe heute keine Zeit.")
+    assert plots.alignment_heatmap(words, compact=True).layout.xaxis.tickangle == -90
