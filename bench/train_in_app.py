@@ -23,7 +23,7 @@ from attnviz.tasks import load_task
 BAR = 95.0
 
 
-def one_run(root: Path) -> tuple[float | None, list[tuple[int, float, float]]]:
+def one_run(root: Path) -> tuple[float | None, list[tuple[float, float, float]]]:
     d = jobs.DEFAULTS
     cfg = jobs.config_for(d["task"], d["attention"], d["size"], d["epochs"], d["minutes"])
     probe = load_task(cfg.task, seed=cfg.data_seed).dev[0]  # the page's default probe
@@ -40,7 +40,8 @@ def one_run(root: Path) -> tuple[float | None, list[tuple[int, float, float]]]:
                 reached = time.monotonic() - start
                 job.cancel()  # the bar is what we time; no need to train on
         time.sleep(0.02)
-    curve = [(h.epoch, round(h.elapsed_s, 1), round(h.dev_metric, 2)) for h in job.history]
+    # (where the epoch ended - a cancelled one ends part-way, e.g. 1.04 -, seconds, dev exact match)
+    curve = [(round(h.reached, 2), round(h.elapsed_s, 1), round(h.dev_metric, 2)) for h in job.history]
     if reached is None:
         print(f"job ended ({job.state}: {job.message}) without reaching {BAR}%")
     return reached, curve
