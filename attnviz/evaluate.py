@@ -124,6 +124,14 @@ def _training_line(info: dict[str, Any]) -> str:
     )
 
 
+def _bucket_cell(bucket: dict[str, Any]) -> str:
+    """ "8.29 (300) [6.9, 9.8]": BLEU, test sentences, 95% interval (older metrics.json files have none)."""
+    if bucket["bleu"] is None:
+        return f"- ({bucket['n']})"
+    ci = bucket.get("bleu_ci")
+    return f"{bucket['bleu']:.2f} ({bucket['n']})" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
+
+
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     """A short Markdown model card; every metric in it comes from `result` (attnviz evaluate)."""
     cfg, train_cfg, info = bundle.config, bundle.train_config, bundle.info
@@ -162,19 +170,13 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     if buckets:
         lines += [
             "",
-            "Greedy BLEU by source length (words):",
+            "Greedy BLEU by source length (words), with the number of test sentences and a 95% bootstrap "
+            "interval:",
             "",
             "| " + " | ".join(buckets) + " |",
             "|" + "---|" * len(buckets),
         ]
-        lines.append(
-            "| "
-            + " | ".join(
-                f"{b['bleu']:.2f} ({b['n']})" if b["bleu"] is not None else f"- ({b['n']})"
-                for b in buckets.values()
-            )
-            + " |"
-        )
+        lines.append("| " + " | ".join(_bucket_cell(b) for b in buckets.values()) + " |")
     if bundle.name in NOTES:
         lines += ["", NOTES[bundle.name]]
     if "alignment" in result:

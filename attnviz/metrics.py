@@ -19,6 +19,10 @@ LENGTH_BUCKETS: tuple[tuple[str, int, int], ...] = (
     (">20", 21, 10**9),
 )
 
+# Fewer sentences than this get no bootstrap interval: resampling one sentence gives [x, x], which
+# would look certain when it says nothing.
+MIN_INTERVAL_SENTENCES = 10
+
 Pair = tuple[int, int]  # (t, s): target position, source position
 
 
@@ -57,23 +61,43 @@ def word_accuracy(hypotheses: Sequence[str], references: Sequence[str]) -> float
     return exact_match(hypotheses, references)
 
 
+def bleu_interval(
+    hypotheses: Sequence[str], references: Sequence[str], *, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """A 95% bootstrap interval for corpus BLEU (Koehn 2004): resample the sentences with replacement,
+    rescore, take the 2.5th and 97.5th percentiles. Seeded, so `attnviz evaluate` reproduces it.
+
+    Uses sacrebleu's per-sentence statistics, the same two calls its own bootstrap
+    (sacrebleu.significance) makes, so each resample is scored exactly as `bleu` scores a corpus.
+    """
+    _check_parallel(hypotheses, references)
+    metric = sacrebleu.metrics.BLEU()
+    stats = np.asarray(metric._extract_corpus_statistics(list(hypotheses), [list(references)]), dtype=float)
+    picks = np.random.default_rng(seed).integers(0, len(stats), size=(resamples, len(stats)))
+    scores = [metric._compute_score_from_stats(stats[rows].sum(axis=0)).score for rows in picks]
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def bleu_by_length(
     sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]
-) -> dict[str, dict[str, float | int | None]]:
+) -> dict[str, dict[str, float | int | list[float] | None]]:
     """BLEU and chrF per source-length bucket, to show where attention helps long sentences.
 
-    Returns {bucket: {"bleu": .., "chrf": .., "n": count}} for every bucket in LENGTH_BUCKETS;
-    an empty bucket has n=0 and bleu/chrf None (JSON-friendly, unlike nan).
+    Returns {bucket: {"bleu": .., "bleu_ci": [low, high], "chrf": .., "n": count}} for every bucket in
+    LENGTH_BUCKETS (bleu_ci: see bleu_interval; None under MIN_INTERVAL_SENTENCES sentences); an empty
+    bucket has n=0 and None for the scores (JSON-friendly, unlike nan).
     """
     _check_parallel(hypotheses, references)
     _check_parallel(sources, references)
-    result: dict[str, dict[str, float | int | None]] = {}
+    result: dict[str, dict[str, float | int | list[float] | None]] = {}
     for name, low, high in LENGTH_BUCKETS:
         idx = [i for i, src in enumerate(sources) if low <= len(src.split()) <= high]
         hyps = [hypotheses[i] for i in idx]
         refs = [references[i] for i in idx]
         result[name] = {
             "bleu": bleu(hyps, refs) if idx else None,
+            "bleu_ci": list(bleu_interval(hyps, refs)) if len(idx) >= MIN_INTERVAL_SENTENCES else None,
             "chrf": chrf(hyps, refs) if idx else None,
             "n": len(idx),
         }

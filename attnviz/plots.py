@@ -259,22 +259,39 @@ def entropy_chart(trace: Trace, entropy: np.ndarray) -> go.Figure:
     return fig
 
 
-def bucket_chart(rows: list[tuple[str, str, float | None, int]], min_n: int = 20) -> go.Figure:
-    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n).
+def bucket_chart(
+    rows: list[tuple[str, str, float | None, int, list[float] | None]], min_n: int = 20
+) -> go.Figure:
+    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n, ci), ci the
+    bucket's 95% bootstrap interval [low, high] (None where metrics.json has none), drawn as error bars.
 
     Buckets with fewer than `min_n` test sentences are drawn faint: one sentence's BLEU says little.
     """
     fig = go.Figure()
     for model in dict.fromkeys(r[0] for r in rows):
         mine = [r for r in rows if r[0] == model]
+        bleu = [v if v is not None else 0.0 for _, _, v, _, _ in mine]
+        ci = [c or [v, v] for (*_, c), v in zip(mine, bleu, strict=True)]
         fig.add_trace(
             go.Bar(
-                x=[f"{b} words (n={n})" for _, b, _, n in mine],
-                y=[v if v is not None else 0.0 for _, _, v, _ in mine],
+                x=[f"{b} words (n={n})" for _, b, _, n, _ in mine],
+                y=bleu,
                 name=model,
-                marker_opacity=[1.0 if n >= min_n else 0.35 for *_, n in mine],
-                customdata=[n for *_, n in mine],
-                hovertemplate=model + "<br>%{x}: BLEU %{y:.2f} (%{customdata} sentences)<extra></extra>",
+                marker_opacity=[1.0 if n >= min_n else 0.35 for _, _, _, n, _ in mine],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [high - v for (_, high), v in zip(ci, bleu, strict=True)],
+                    "arrayminus": [v - low for (low, _), v in zip(ci, bleu, strict=True)],
+                    "thickness": 1,
+                    "width": 3,
+                },
+                customdata=[
+                    [n, f"{c[0]:.2f} to {c[1]:.2f}" if c else "none (too few sentences)"]
+                    for _, _, _, n, c in mine
+                ],
+                hovertemplate=model + "<br>%{x}: BLEU %{y:.2f}, 95% interval %{customdata[1]} "
+                "(%{customdata[0]} sentences)<extra></extra>",
             )
         )
     fig.update_layout(

@@ -20,10 +20,10 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def numbers(tree: object, prefix: str = "") -> dict[str, float]:
-    """Every number in a nested dict, by its dotted path."""
-    if isinstance(tree, dict):
+    """Every number in nested dicts and lists (a list item's key is its index), by its dotted path."""
+    if isinstance(tree, dict | list):
         out: dict[str, float] = {}
-        for key, value in tree.items():
+        for key, value in tree.items() if isinstance(tree, dict) else enumerate(tree):
             out.update(numbers(value, f"{prefix}{key}."))
         return out
     return {prefix.rstrip("."): tree} if isinstance(tree, int | float) else {}

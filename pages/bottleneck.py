@@ -25,7 +25,7 @@ for name, path in models.items():
     if metrics.get("task") != "de-en" or "by_length" not in metrics.get("greedy", {}):
         continue
     for bucket, values in metrics["greedy"]["by_length"].items():
-        rows.append((name, bucket, values["bleu"], values["n"]))
+        rows.append((name, bucket, values["bleu"], values["n"], values.get("bleu_ci")))
 if not rows:
     st.info(
         "No German-English model with evaluated metrics is installed, so there is nothing to compare yet."
@@ -33,22 +33,38 @@ if not rows:
     st.stop()
 chart(plots.bucket_chart(rows, MIN_N), key="buckets")
 with st.expander("Show as table"):
-    st.dataframe(
-        [{"model": m, "source length": b, "BLEU": v, "sentences": n} for m, b, v, n in rows], hide_index=True
-    )
-st.caption(f"Faint bars: fewer than {MIN_N} test sentences in the bucket, too few to read.")
-bleu = {(m, b): (v, n) for m, b, v, n in rows}
-if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
     table = []
-    for b in dict.fromkeys(b for _, b, _, _ in rows):
+    for m, b, v, n, ci in rows:
+        low, high = ci or (None, None)
+        table.append({"model": m, "source length": b, "BLEU": v, "95% from": low, "to": high, "sentences": n})
+    st.dataframe(table, hide_index=True)
+st.caption(
+    "Whiskers: 95% bootstrap intervals (1,000 resamples of the bucket's test sentences, in "
+    f"metrics.json). Faint bars: fewer than {MIN_N} test sentences in the bucket, too few to read."
+)
+bleu = {(m, b): (v, n) for m, b, v, n, _ in rows}
+interval = {(m, b): ci for m, b, _, _, ci in rows}
+
+
+def span(model: str, bucket: str) -> str:
+    ci = interval[(model, bucket)]
+    return f"{ci[0]:.1f} to {ci[1]:.1f}" if ci else "-"
+
+
+if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
+    table, read = [], []  # read: the buckets in the table
+    for b in dict.fromkeys(b for _, b, *_ in rows):
         (dot, n), (none, _) = bleu[("de-en-dot", b)], bleu[("de-en-none", b)]
         if n >= MIN_N and dot and none is not None:
+            read.append(b)
             table.append(
                 {
                     "source length": f"{b} words",
                     "sentences": n,
                     "with attention (dot)": dot,
+                    "its 95% interval": span("de-en-dot", b),
                     "without attention": none,
+                    "its 95% interval ": span("de-en-none", b),
                     "gap": dot - none,
                     "kept without attention": none / dot,
                 }
@@ -78,6 +94,14 @@ if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
         st.markdown(
             "On this test set the share of BLEU the model without attention keeps does **not** fall "
             "steadily with length - the bottleneck claim is not clearly visible in these buckets."
+        )
+    with_ci = [b for b in read if interval[("de-en-dot", b)] and interval[("de-en-none", b)]]
+    apart = [f"{b} words" for b in with_ci if interval[("de-en-none", b)][1] < interval[("de-en-dot", b)][0]]
+    if with_ci:
+        st.markdown(
+            f"The attention model's 95% interval lies wholly above the baseline's in {len(apart)} of "
+            f"{len(with_ci)} buckets{' (' + ', '.join(apart) + ')' if apart else ''}; where the two "
+            "overlap, this test set cannot tell them apart in that bucket."
         )
 else:
     st.info(

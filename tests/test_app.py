@@ -258,3 +258,12 @@ def test_bottleneck_table_is_read_from_the_metrics_files():
         assert row["without attention"] == none["greedy"]["by_length"][bucket]["bleu"]
     spec = heatmap_spec(at)  # the bucket chart: one series per de-en model
     assert {d["name"] for d in spec["data"]} >= {"de-en-dot", "de-en-none"}
+    bars = next(d for d in spec["data"] if d["name"] == "de-en-none")
+    buckets = none["greedy"]["by_length"].values()
+    tops = array(bars["y"]) + array(bars["error_y"]["array"])
+    bottoms = array(bars["y"]) - array(bars["error_y"]["arrayminus"])
+    intervals = [b["bleu_ci"] or [b["bleu"]] * 2 for b in buckets]  # no whiskers where there is none
+    np.testing.assert_allclose(tops, [high for _, high in intervals])  # whiskers: the intervals
+    np.testing.assert_allclose(bottoms, [low for low, _ in intervals])
+    assert any(b["bleu_ci"] is None for b in buckets) and any(b["bleu_ci"] for b in buckets)
+    assert any("95% interval lies wholly above" in m.value for m in at.markdown)

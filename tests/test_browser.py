@@ -260,6 +260,13 @@ def test_upload_train_watch_the_heatmap_history_grow_and_cancel(server, page):
     page.get_by_text(re.compile(r"^Epoch (0\.[5-9]\d|[1-9][\d.]*): the model says")).wait_for(timeout=180_000)
     _wait_for_heatmap(page)
     _shot(page, "train")
+    # A refresh re-attaches to the same run (its id is in the URL): still running, still ours to cancel,
+    # and no second run can start.
+    assert "job=" in page.url
+    page.reload()
+    page.get_by_text("The probe sentence over training").wait_for()
+    page.locator('[data-testid="stProgress"]').first.wait_for()
+    assert page.get_by_role("button", name="Start training").count() == 0
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("Saved as").wait_for(timeout=180_000)
     page.get_by_text("stopped: cancelled").first.wait_for()

@@ -13,6 +13,7 @@ from attnviz.metrics import (
     argmax_links,
     bleu,
     bleu_by_length,
+    bleu_interval,
     chrf,
     edit_distance,
     exact_match,
@@ -92,8 +93,11 @@ def test_bleu_by_length_assigns_by_source_word_count() -> None:
         ">20": 1,
     }
     assert result["<=5"]["bleu"] == pytest.approx(100.0)
+    assert result["<=5"]["bleu_ci"] is None  # two sentences: too few for an interval
+    many = bleu_by_length([_words(3)] * 10, hyps[:1] * 10, refs[:1] * 10)
+    assert many["<=5"]["bleu_ci"] == pytest.approx([100.0, 100.0])
     assert result[">20"]["chrf"] == pytest.approx(100.0)
-    assert result["11-15"] == {"bleu": None, "chrf": None, "n": 0}
+    assert result["11-15"] == {"bleu": None, "bleu_ci": None, "chrf": None, "n": 0}
     assert result["16-20"]["bleu"] is None
 
 
@@ -102,6 +106,27 @@ def test_bleu_by_length_scores_only_the_bucket_sentences() -> None:
     result = bleu_by_length(sources, HYPS, REFS)
     assert result["<=5"]["bleu"] == pytest.approx(bleu(HYPS[:2], REFS[:2]))
     assert result["11-15"]["chrf"] == pytest.approx(chrf(HYPS[2:], REFS[2:]))
+
+
+def test_bleu_interval_brackets_the_corpus_score_and_narrows_with_more_sentences() -> None:
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(30)]
+    refs = [" ".join(rng.choice(vocab, size=8)) for _ in range(400)]
+    # each hypothesis keeps about two thirds of its reference's words
+    hyps = [" ".join(w if rng.random() < 0.67 else "x" for w in r.split()) for r in refs]
+    low, high = bleu_interval(hyps, refs)
+    assert low < bleu(hyps, refs) < high
+    assert bleu_interval(hyps, refs) == (low, high)  # seeded: evaluate reproduces it
+    small_low, small_high = bleu_interval(hyps[:25], refs[:25])
+    assert small_high - small_low > 2 * (high - low)  # 25 sentences say much less than 400
+    same = bleu_interval(refs[:50], refs[:50])
+    assert same == pytest.approx((100.0, 100.0))  # every resample of perfect output is perfect
+
+
+def test_bleu_interval_rescores_like_bleu() -> None:
+    """A "resample" that takes every sentence once is the corpus itself: the same score as bleu()."""
+    low, high = bleu_interval(HYPS[:1] * 5, REFS[:1] * 5)
+    assert low == pytest.approx(bleu(HYPS[:1], REFS[:1])) == pytest.approx(high)
 
 
 # --- edit distance / PER ---------------------------------------------------------------------
