@@ -62,9 +62,9 @@ if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
                     "source length": f"{b} words",
                     "sentences": n,
                     "with attention (dot)": dot,
-                    "its 95% interval": span("de-en-dot", b),
+                    "95% interval, dot": span("de-en-dot", b),
                     "without attention": none,
-                    "its 95% interval ": span("de-en-none", b),
+                    "95% interval, none": span("de-en-none", b),
                     "gap": dot - none,
                     "kept without attention": none / dot,
                 }

@@ -195,6 +195,15 @@ def sentence_input(bundle: Bundle) -> str:
     return st.session_state.text
 
 
+def alignment_table(trace: Trace) -> None:
+    """The attention map's "show as table" fallback: the same weights, a row per target piece."""
+    with st.expander("Show as table"):
+        table = trace.to_frame().pivot(index="step", columns="source_index", values="weight")
+        table.index = [f"{t + 1}: {p}" for t, p in enumerate(trace.target_pieces)]
+        table.columns = [f"{s}: {p}" for s, p in enumerate(trace.source_pieces)]
+        st.dataframe(table.style.format("{:.4f}"))
+
+
 def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace | None:
     """One model's answer in a column beside others: its translation (scored against `reference` when
     one is given) and a compact attention map, or a note that it has none. One model's failure is shown
@@ -214,6 +223,7 @@ def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace
         st.info("No attention: one fixed latent vector for the whole sentence.")
     else:
         chart(plots.alignment_heatmap(trace, compact=True), key=f"map-{path.name}")
+        alignment_table(trace)
     return trace
 
 

@@ -23,6 +23,13 @@ def table(labels: list[str], **columns: np.ndarray) -> None:
         st.dataframe(pd.DataFrame({"piece": labels, **columns}), hide_index=True)
 
 
+def strips(rows: list[tuple[str, np.ndarray]], key: str) -> None:
+    """Vectors as colour strips, and below them the same numbers as a table (a column per vector)."""
+    chart(plots.vector_strips(rows), key=key)
+    with st.expander("Show as table"):
+        st.dataframe(pd.DataFrame({label: vector for label, vector in rows}).rename_axis("dimension"))
+
+
 def draw_step(trace, t: int) -> None:
     prev = "<s>" if t == 0 else trace.target_pieces[t - 1]
     T = trace.num_steps
@@ -33,7 +40,7 @@ def draw_step(trace, t: int) -> None:
         "previous piece."
     )
     st.latex(f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ e(\\text{{{explain.tex_label(prev)}}}))")
-    chart(plots.vector_strips([(f"s_{t + 1}", trace.hidden[t])]), key=f"hidden{t}")
+    strips([(f"s_{t + 1}", trace.hidden[t])], key=f"hidden{t}")
 
     if trace.weights.shape[1] == 0:
         st.info(
@@ -65,15 +72,15 @@ def draw_step(trace, t: int) -> None:
         st.markdown("**4. Context vector** - the encoder states, each scaled by its weight, summed.")
         st.latex(explain.context_formula(trace, t))
         positions, rows, context = explain.weighted_states(trace, t)
-        strips = [
+        terms = [
             (f"{trace.weights[t, i]:.3f} × h{i + 1} ({pieces[i]})", r)
             for i, r in zip(positions, rows, strict=True)
         ]
         rest = context - rows.sum(axis=0)
         if len(pieces) > len(positions):
-            strips.append((f"+ the other {len(pieces) - len(positions)} terms", rest))
-        strips.append((f"= context c{t + 1}", context))
-        chart(plots.vector_strips(strips), key=f"context{t}")
+            terms.append((f"+ the other {len(pieces) - len(positions)} terms", rest))
+        terms.append((f"= context c{t + 1}", context))
+        strips(terms, key=f"context{t}")
 
     st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
     st.latex(explain.output_formula(trace, t))
@@ -82,12 +89,14 @@ def draw_step(trace, t: int) -> None:
             "In this model W_out is the target embedding matrix itself (tied): a piece's score is the dot "
             "product of the attentional vector with that piece's own embedding, plus its bias."
         )
-    strips = [
-        (f"context c{t + 1}", trace.context[t]),
-        (f"state s{t + 1}", trace.hidden[t]),
-        ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
-    ]
-    chart(plots.vector_strips(strips), key=f"concat{t}")
+    strips(
+        [
+            (f"context c{t + 1}", trace.context[t]),
+            (f"state s{t + 1}", trace.hidden[t]),
+            ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
+        ],
+        key=f"concat{t}",
+    )
     chart(plots.topk_chart(trace, t), key=f"topk{t}")
     table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
 

@@ -9,7 +9,7 @@ from attnviz import jobs, plots
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.search import InputError, check_sentence
 from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, Rejected, load_task, read_tsv
-from pages.common import TASK_NAMES, USER_MODELS, available_models, chart, sidebar
+from pages.common import TASK_NAMES, USER_MODELS, alignment_table, available_models, chart, sidebar
 
 BUILT_IN = ("dates", "reverse", "de-en", "g2p")
 FORM_DEFAULTS = {
@@ -227,6 +227,7 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
     st.code((trace.translation or "(empty)") + verdict, language=None)
     figure = plots.alignment_heatmap(trace, gold=snap.gold, title=epoch_label(snap.epoch))
     chart(figure, key=f"snapfig{i}")
+    alignment_table(trace)
     if probe.links:
         if snap.gold is not None:
             st.caption("Green squares: the gold alignment (links the task generator knows).")

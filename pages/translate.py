@@ -3,7 +3,7 @@
 import streamlit as st
 
 from attnviz import explain, plots
-from pages.common import chart, sentence_input, sidebar, trace_or_message
+from pages.common import alignment_table, chart, sentence_input, sidebar, trace_or_message
 
 bundle, beam = sidebar()
 st.title("Translate")
@@ -40,11 +40,7 @@ else:
     mark = st.toggle("Mark each row's strongest link (argmax)", value=False)
     fig = plots.alignment_heatmap(trace, mark_argmax=mark)
     chart(fig, key="heatmap")
-    with st.expander("Show as table"):
-        table = trace.to_frame().pivot(index="step", columns="source_index", values="weight")
-        table.index = [f"{t + 1}: {p}" for t, p in enumerate(trace.target_pieces)]
-        table.columns = [f"{s}: {p}" for s, p in enumerate(trace.source_pieces)]
-        st.dataframe(table.style.format("{:.4f}"))
+    alignment_table(trace)
 
     st.markdown(
         "**Coverage and focus.** How much attention each source piece received in total, and how "

@@ -123,6 +123,20 @@ def test_step_page_shows_the_trace_numbers_of_the_chosen_step():
     assert f"Step 3 of {trace.num_steps}" in at.subheader[0].value
 
 
+def test_every_step_chart_has_a_table_with_its_numbers():
+    at = step_page(model="dates-dot", s="26 nov 2026", step="3")
+    trace, t = search.translate(shipped("dates-dot"), "26 nov 2026"), 2
+    tables = [d.value for d in at.tabs[0].dataframe]  # the Decoder steps tab, not the Sandbox
+    assert len(tables) == len(charts(at)) == 6  # one fallback per chart, in the same order
+    hidden, scores, weights, context, concat, topk = tables
+    np.testing.assert_array_equal(hidden.iloc[:, 0], trace.hidden[t])
+    np.testing.assert_array_equal(scores["score"], trace.scores[t])
+    np.testing.assert_array_equal(weights["weight"], trace.weights[t])
+    np.testing.assert_array_equal(context.iloc[:, -1], trace.context[t])
+    np.testing.assert_array_equal(concat.iloc[:, 2], trace.attentional[t])
+    np.testing.assert_array_equal(topk["probability"], trace.topk_probs[t])
+
+
 @pytest.mark.parametrize("name", ["dates-dot", "de-en-dot"])
 def test_step_page_says_when_the_output_layer_is_the_embedding_matrix(name: str):
     at = step_page(model=name, s="26 nov 2026" if name == "dates-dot" else "Ich bin müde.")
@@ -206,6 +220,10 @@ def test_compare_page_maps_equal_each_models_trace():
         np.testing.assert_array_equal(array(spec["data"][0]["z"]), trace.weights)
         assert spec["data"][0]["showscale"] is False  # one scale, stated once in the caption
         assert spec["layout"]["xaxis"]["ticktext"] == plots.escape(trace.source_pieces)
+    tables = [d.value for d in at.dataframe]  # each map's "show as table", the same weights
+    assert len(tables) == len(maps)
+    for name, table in zip(with_attention, tables, strict=True):
+        np.testing.assert_allclose(table.to_numpy(), search.translate(shipped(name), sentence).weights)
     translations = [c.value for c in at.code]
     assert translations == [search.translate(shipped(n), sentence).translation for n in family]
 
