@@ -61,21 +61,48 @@ def word_accuracy(hypotheses: Sequence[str], references: Sequence[str]) -> float
     return exact_match(hypotheses, references)
 
 
-def bleu_interval(
-    hypotheses: Sequence[str], references: Sequence[str], *, resamples: int = 1000, seed: int = 0
-) -> tuple[float, float]:
-    """A 95% bootstrap interval for corpus BLEU (Koehn 2004): resample the sentences with replacement,
-    rescore, take the 2.5th and 97.5th percentiles. Seeded, so `attnviz evaluate` reproduces it.
+def _resampled_bleu(
+    systems: Sequence[Sequence[str]], references: Sequence[str], resamples: int, seed: int
+) -> np.ndarray:
+    """(systems, resamples) corpus BLEU of each system on the same bootstrap resamples of the sentences.
 
     Uses sacrebleu's per-sentence statistics, the same two calls its own bootstrap
     (sacrebleu.significance) makes, so each resample is scored exactly as `bleu` scores a corpus.
     """
-    _check_parallel(hypotheses, references)
+    for hypotheses in systems:
+        _check_parallel(hypotheses, references)
     metric = sacrebleu.metrics.BLEU()
-    stats = np.asarray(metric._extract_corpus_statistics(list(hypotheses), [list(references)]), dtype=float)
-    picks = np.random.default_rng(seed).integers(0, len(stats), size=(resamples, len(stats)))
-    scores = [metric._compute_score_from_stats(stats[rows].sum(axis=0)).score for rows in picks]
-    low, high = np.percentile(scores, [2.5, 97.5])
+    picks = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
+    scores = []
+    for hypotheses in systems:
+        sentences = metric._extract_corpus_statistics(list(hypotheses), [list(references)])
+        stats = np.asarray(sentences, dtype=float)  # (sentences, matches and totals per n-gram order, ...)
+        scores.append([metric._compute_score_from_stats(stats[rows].sum(axis=0)).score for rows in picks])
+    return np.asarray(scores)
+
+
+def bleu_interval(
+    hypotheses: Sequence[str], references: Sequence[str], *, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """A 95% bootstrap interval for corpus BLEU (Koehn 2004): resample the sentences with replacement,
+    rescore, take the 2.5th and 97.5th percentiles. Seeded, so `attnviz evaluate` reproduces it."""
+    low, high = np.percentile(_resampled_bleu([hypotheses], references, resamples, seed)[0], [2.5, 97.5])
+    return float(low), float(high)
+
+
+def bleu_gap_interval(
+    first: Sequence[str],
+    second: Sequence[str],
+    references: Sequence[str],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """A 95% paired bootstrap interval for BLEU(first) - BLEU(second) on the same sentences: both
+    systems are rescored on the same resamples, so what the sentences share cancels (Koehn 2004). An
+    interval above 0 says the first system is better on this test set."""
+    first_scores, second_scores = _resampled_bleu([first, second], references, resamples, seed)
+    low, high = np.percentile(first_scores - second_scores, [2.5, 97.5])
     return float(low), float(high)
 
 

@@ -18,6 +18,13 @@ def app(**query) -> AppTest:
     return at.run()
 
 
+def page(path: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page(path)
+    return at.run()
+
+
 def heatmap_spec(at: AppTest) -> dict:
     charts = at.get("plotly_chart")
     assert charts, "no plotly chart on the page"
@@ -69,6 +76,33 @@ def test_bad_input_gives_a_message_not_an_exception(text, kind, needle):
     at = app(model="dates-dot", s=text)
     assert not at.exception
     assert any(needle in m.value for m in getattr(at, kind))
+
+
+BAD_INPUTS = [
+    "",
+    "a\x00b",  # a NUL: binary
+    "x" * 5000,  # over the input limit (the URL is not bound by the box's max_chars)
+    "<img src=x onerror=alert(1)> **bold** [link](http://x)",
+    "\u202eIch\u200b bin \U0001f600 m\u0075\u0308de \ufffd\u0301",  # RTL override, zero width, emoji, NFD
+    "\u200b\u0301",  # nothing visible at all
+]
+
+
+@pytest.mark.parametrize("path", ["pages/translate.py", "pages/step.py", "pages/compare.py"])
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=["empty", "nul", "huge", "html", "unicode", "invisible"])
+def test_every_sentence_page_survives_bad_input(path, text):
+    at = page(path, model="de-en-dot", s=text)
+    assert not at.exception
+    said = [m.value for kind in ("info", "warning", "error") for m in getattr(at, kind)]
+    assert at.code or said, "the page shows a translation or says why not"
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=["empty", "nul", "huge", "html", "unicode", "invisible"])
+def test_the_bottleneck_sentence_survives_bad_input(text):
+    at = page("pages/bottleneck.py", model="de-en-dot")
+    box = next(t for t in at.text_input if t.key == "bottleneck_sentence")
+    box.set_value(text).run()
+    assert not at.exception
 
 
 def test_html_is_shown_literally():
@@ -171,13 +205,6 @@ def test_sandbox_opens_on_the_lecture_example():
     assert "= (0.5, 0.5)" in at.latex[-2].value
     at.text_input(key="sandbox_scores").set_value("a, b").run()
     assert not at.exception and any("numbers" in w.value for w in at.warning)
-
-
-def page(path: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update(query)
-    at.switch_page(path)
-    return at.run()
 
 
 def test_beam_alternatives_each_show_their_own_map():

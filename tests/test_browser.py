@@ -296,14 +296,30 @@ def test_the_camera_button_saves_png_or_svg(server, page, tmp_path):
         assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head
 
 
-@pytest.mark.parametrize("path", ["", "step"])
-def test_dark_theme(server, browser, path):
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("", "model=dates-dot&s=26+nov+2026"),
+        ("step", "model=dates-dot&s=26+nov+2026&step=2"),
+        ("compare", "model=de-en-dot&s=Ich+habe+keine+Zeit."),
+        ("bottleneck", "model=de-en-dot"),
+        ("train", "model=de-en-dot"),
+        ("models", "model=de-en-dot"),
+    ],
+)
+def test_dark_theme(server, browser, path, query):
     """A browser that prefers dark gets Streamlit's dark theme; the screenshots are for a human check."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
     try:
         pg = context.new_page()
-        pg.goto(f"{server}/{path}?model=dates-dot&s=26+nov+2026&step=2")
-        _wait_for_heatmap(pg)
+        pg.goto(f"{server}/{path}?{query}")
+        pg.get_by_role("heading", level=1).first.wait_for()
+        if path in ("", "step", "compare"):
+            _wait_for_heatmap(pg)
+        if path == "train":  # the whole form, drawn last (no run is going: the upload test cancelled its)
+            pg.get_by_role("button", name="Start training").wait_for()
+        pg.wait_for_load_state("networkidle")
+        pg.wait_for_timeout(1000)
         background = pg.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
         rgb = [int(x) for x in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
         assert sum(rgb) < 150, f"not dark: {background}"

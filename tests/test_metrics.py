@@ -13,6 +13,7 @@ from attnviz.metrics import (
     argmax_links,
     bleu,
     bleu_by_length,
+    bleu_gap_interval,
     bleu_interval,
     chrf,
     edit_distance,
@@ -121,6 +122,20 @@ def test_bleu_interval_brackets_the_corpus_score_and_narrows_with_more_sentences
     assert small_high - small_low > 2 * (high - low)  # 25 sentences say much less than 400
     same = bleu_interval(refs[:50], refs[:50])
     assert same == pytest.approx((100.0, 100.0))  # every resample of perfect output is perfect
+
+
+def test_bleu_gap_interval_is_paired() -> None:
+    rng = np.random.default_rng(1)
+    vocab = [f"w{i}" for i in range(30)]
+    refs = [" ".join(rng.choice(vocab, size=8)) for _ in range(200)]
+    first = [" ".join(w if rng.random() < 0.7 else "x" for w in r.split()) for r in refs]
+    # the second system: the first with one more word wrong in every fifth sentence
+    second = [h if i % 5 else "y " + " ".join(h.split()[1:]) for i, h in enumerate(first)]
+    assert bleu_gap_interval(first, first, refs) == (0.0, 0.0)
+    low, high = bleu_gap_interval(first, second, refs)
+    assert 0 < low < bleu(first, refs) - bleu(second, refs) < high
+    # Each system's own interval overlaps the other's: only the paired test sees the difference.
+    assert bleu_interval(second, refs)[1] > bleu_interval(first, refs)[0]
 
 
 def test_bleu_interval_rescores_like_bleu() -> None:
