@@ -98,6 +98,37 @@ def evaluate(bundle: Bundle, *, beams: Sequence[int] = (1, 5), limit: int | None
     return result
 
 
+def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dict[str, Any]]:
+    """BLEU(first) - BLEU(second) per source-length bucket of their shared test split, with a paired 95%
+    bootstrap interval (metrics.bleu_gap_interval; None under MIN_INTERVAL_SENTENCES sentences).
+
+    Returns {bucket: {"n", "first", "second", "gap", "gap_ci"}}; scores are None for an empty bucket.
+    """
+    test = load_corpus(first).test
+    if [p.source for p in load_corpus(second).test] != [p.source for p in test]:
+        raise ValueError(f"{first.name} and {second.name} were not tested on the same sentences")
+    refs = [p.target for p in test]
+    first_out, second_out = (
+        [t.translation for t in search.translate_batch(bundle, [p.source for p in test], beam=beam)]
+        for bundle in (first, second)
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for name, low, high in metrics.LENGTH_BUCKETS:
+        idx = [i for i, p in enumerate(test) if low <= len(p.source.split()) <= high]
+        a, b, r = ([x[i] for i in idx] for x in (first_out, second_out, refs))
+        one, two = (metrics.bleu(a, r), metrics.bleu(b, r)) if idx else (None, None)
+        result[name] = {
+            "n": len(idx),
+            "first": one,
+            "second": two,
+            "gap": one - two if idx else None,
+            "gap_ci": list(metrics.bleu_gap_interval(a, b, r))
+            if len(idx) >= metrics.MIN_INTERVAL_SENTENCES
+            else None,
+        }
+    return result
+
+
 def write_metrics(bundle: Bundle, result: dict[str, Any]) -> None:
     """metrics.json, and the model card README.md whose numbers are read from it."""
     if bundle.path is None:

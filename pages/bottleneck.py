@@ -1,14 +1,53 @@
 """Bottleneck: why attention exists - quality by source length, with and without attention."""
 
 import itertools
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from attnviz import plots
-from pages.common import available_models, chart, load_bundle, model_column, sidebar
+from attnviz.tasks import DataError
+from pages.common import available_models, cached_paired_gap, chart, load_bundle, model_column, sidebar
 
 MIN_N = 20  # test sentences a bucket needs before its BLEU means much
+
+
+def paired_test(first: Path, second: Path, beam: int) -> None:
+    """On request: decode the test split with both models and test the gap bucket by bucket."""
+    decoding = "greedy" if beam == 1 else f"beam {beam}"
+    if not st.toggle(
+        f"Paired test of the gap ({decoding}, from the sidebar): decodes the 1,000 test sentences with both "
+        "models, about 10-60 s the first time",
+        key="paired",
+    ):
+        return
+    try:
+        gap = cached_paired_gap(str(first), str(second), beam)
+    except (DataError, ValueError) as err:
+        st.warning(f"The paired test needs the test sentences: {err}")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "source length": f"{b} words",
+                    "sentences": row["n"],
+                    "gap (BLEU)": row["gap"],
+                    "paired 95% interval": f"{row['gap_ci'][0]:+.2f} to {row['gap_ci'][1]:+.2f}",
+                    "attention better?": "yes" if row["gap_ci"][0] > 0 else "not shown",
+                }
+                for b, row in gap.items()
+                if row["gap_ci"] is not None
+            ]
+        ).style.format({"gap (BLEU)": "{:+.2f}"}),
+        hide_index=True,
+    )
+    st.caption(
+        "Both models rescored on the same 1,000 resamples of each bucket's sentences (a paired bootstrap, "
+        "Koehn 2004): an interval above 0 means attention is better on this test set in that bucket."
+    )
+
 
 bundle, beam = sidebar()
 st.title("Why attention? The bottleneck")
@@ -42,6 +81,8 @@ st.caption(
     "Whiskers: 95% bootstrap intervals (1,000 resamples of the bucket's test sentences, in "
     f"metrics.json). Faint bars: fewer than {MIN_N} test sentences in the bucket, too few to read."
 )
+
+
 bleu = {(m, b): (v, n) for m, b, v, n, _ in rows}
 interval = {(m, b): ci for m, b, _, _, ci in rows}
 
@@ -93,16 +134,19 @@ if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
     else:
         st.markdown(
             "On this test set the share of BLEU the model without attention keeps does **not** fall "
-            "steadily with length - the bottleneck claim is not clearly visible in these buckets."
+            "steadily with length: that attention matters *more* the longer the sentence is not clearly "
+            "visible in these buckets."
         )
     with_ci = [b for b in read if interval[("de-en-dot", b)] and interval[("de-en-none", b)]]
     apart = [f"{b} words" for b in with_ci if interval[("de-en-none", b)][1] < interval[("de-en-dot", b)][0]]
     if with_ci:
         st.markdown(
             f"The attention model's 95% interval lies wholly above the baseline's in {len(apart)} of "
-            f"{len(with_ci)} buckets{' (' + ', '.join(apart) + ')' if apart else ''}; where the two "
-            "overlap, this test set cannot tell them apart in that bucket."
+            f"{len(with_ci)} buckets{' (' + ', '.join(apart) + ')' if apart else ''}. Where the two "
+            "overlap, these intervals alone cannot tell the models apart - but both models were scored on "
+            "the same sentences, and a paired test can be sharper:"
         )
+    paired_test(models["de-en-dot"], models["de-en-none"], beam)
 else:
     st.info(
         "The no-attention baseline (de-en-none) or de-en-dot is not installed, so there is no comparison."

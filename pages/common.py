@@ -12,6 +12,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from attnviz import metrics, plots, search
 from attnviz.checkpoint import WEIGHTS, Bundle, ModelError, list_models, load_model
+from attnviz.evaluate import paired_gap
 from attnviz.tasks import EXAMPLES
 from attnviz.trace import Trace
 
@@ -55,6 +56,16 @@ def _cached_trace(path: str, stamp: int, text: str, beam: int) -> Trace:
 
 def cached_trace(path: str, text: str, beam: int) -> Trace:
     return _cached_trace(path, _stamp(path), text, beam)
+
+
+@st.cache_data(max_entries=8, show_spinner="Decoding the test sentences with both models...")
+def _cached_paired_gap(first: str, first_stamp: int, second: str, second_stamp: int, beam: int) -> dict:
+    return paired_gap(_load_bundle(first, first_stamp), _load_bundle(second, second_stamp), beam=beam)
+
+
+def cached_paired_gap(first: str, second: str, beam: int) -> dict:
+    """evaluate.paired_gap of two models, once per server (and weights files, and beam)."""
+    return _cached_paired_gap(first, _stamp(first), second, _stamp(second), beam)
 
 
 def _through_app_py() -> None:

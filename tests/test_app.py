@@ -2,13 +2,16 @@
 
 import base64
 import json
+import os
 
 import numpy as np
 import pytest
+from conftest import require_or_skip
 from streamlit.testing.v1 import AppTest
 
-from attnviz import plots, search
+from attnviz import evaluate, plots, search
 from attnviz.checkpoint import load_model
+from attnviz.tasks import DING_PATH
 from pages.common import ROOT, available_models
 
 
@@ -274,6 +277,22 @@ def test_models_overview_reads_each_models_metrics():
         assert table.loc[name, "greedy"] == bundle.metrics["greedy"][score]
         assert table.loc[name, "beam 5"] == bundle.metrics["beam5"][score]
         assert table.loc[name, "parameters"] == sum(p.numel() for p in bundle.model.parameters())
+
+
+def test_the_paired_test_of_the_gap_equals_evaluate():
+    require_or_skip(os.path.exists(DING_PATH), f"{DING_PATH} not installed (trans-de-en)")
+    at = page("pages/bottleneck.py", model="de-en-dot")
+    assert not [d for d in at.dataframe if "paired 95% interval" in d.value.columns], "only on request"
+    next(t for t in at.toggle if t.key == "paired").set_value(True).run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "paired 95% interval" in d.value.columns)
+    gap = evaluate.paired_gap(shipped("de-en-dot"), shipped("de-en-none"))
+    rows = [row for row in gap.values() if row["gap_ci"] is not None]
+    assert list(shown["sentences"]) == [row["n"] for row in rows]
+    np.testing.assert_allclose(shown["gap (BLEU)"], [row["gap"] for row in rows])
+    intervals = [f"{r['gap_ci'][0]:+.2f} to {r['gap_ci'][1]:+.2f}" for r in rows]
+    assert list(shown["paired 95% interval"]) == intervals
+    assert list(shown["attention better?"]) == ["yes" if r["gap_ci"][0] > 0 else "not shown" for r in rows]
 
 
 def test_every_figure_saves_as_the_format_chosen_in_the_sidebar():
