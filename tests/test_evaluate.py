@@ -7,7 +7,7 @@ import pytest
 
 from attnviz.checkpoint import Bundle
 from attnviz.config import TrainConfig
-from attnviz.evaluate import evaluate, forced_weights, load_corpus, model_card, quality
+from attnviz.evaluate import evaluate, forced_weights, load_corpus, model_card, paired_gap, quality
 from attnviz.tasks import Pair
 
 
@@ -58,3 +58,17 @@ def test_evaluate_and_card_agree(bundle):
     assert f"{result['greedy']['exact_match']:.1f}%" in card
     assert f"{result['alignment']['accuracy']:.1f}%" in card
     assert "attnviz evaluate --model" in card
+
+
+def test_paired_gap_buckets_the_shared_test_split(tiny_bundle):
+    """The structure and the split check; its numbers on real models are checked against the Bottleneck
+    page (test_app), and the paired interval itself in test_metrics (reverse has no 4-grams: BLEU 0)."""
+    dot = with_train_config(tiny_bundle("dot"), task="reverse", data_size=400)
+    general = with_train_config(tiny_bundle("general"), task="reverse", data_size=400)
+    gap = paired_gap(dot, general)
+    test = load_corpus(dot).test  # reverse: every source is one word, so all 40 fall in "<=5"
+    assert gap["<=5"]["n"] == len(test) == 40 and gap["<=5"]["gap_ci"] is not None
+    assert gap["6-10"] == {"n": 0, "first": None, "second": None, "gap": None, "gap_ci": None}
+    other_split = with_train_config(tiny_bundle("general"), task="reverse", data_size=400, data_seed=5)
+    with pytest.raises(ValueError, match="not tested on the same sentences"):
+        paired_gap(dot, other_split)
