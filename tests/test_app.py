@@ -108,6 +108,13 @@ def test_the_bottleneck_sentence_survives_bad_input(text):
     assert not at.exception
 
 
+def test_unknown_characters_show_as_the_unknown_piece():
+    at = app(model="de-en-dot", s="Ich 😀 bin ☃ müde")
+    assert not at.exception
+    source = heatmap_spec(at)["layout"]["xaxis"]["ticktext"]
+    assert source.count("&lt;unk&gt;") == 2 and "müde" in source  # drawn as <unk>, the rest as typed
+
+
 def test_html_is_shown_literally():
     at = app(model="dates-dot", s="<script>alert(1)</script> **bold**")
     assert not at.exception
