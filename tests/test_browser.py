@@ -42,9 +42,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """`streamlit run app.py` on a free loopback port, stopped after the module's tests."""
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free loopback port, stopped after the module's tests.
+
+    Its output goes to a file, never to a pipe nobody reads: once a pipe's buffer (64 KB) is full, every
+    server thread that logs blocks - pages stop loading, and the tests after that fail or hang (seen in
+    session 6, when more tests made the server log more)."""
     port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port),
@@ -52,7 +57,8 @@ def server():
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = log.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -63,8 +69,7 @@ def server():
                         break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    out = proc.stdout.read().decode() if proc.poll() is not None else ""
-                    pytest.fail(f"streamlit did not start: {out[-2000:]}")
+                    pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
                 time.sleep(0.3)
         yield url
     finally:
@@ -73,6 +78,8 @@ def server():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        out.close()
+        print(f"streamlit server log ({log.stat().st_size:,} bytes): {log}")
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +315,8 @@ def test_the_camera_button_saves_png_or_svg(server, page, tmp_path):
     ],
 )
 def test_dark_theme(server, browser, path, query):
-    """A browser that prefers dark gets Streamlit's dark theme; the screenshots are for a human check."""
+    """A browser that prefers dark gets Streamlit's dark theme on every page; the screenshots are for a
+    human check."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
     try:
         pg = context.new_page()
