@@ -113,8 +113,7 @@ def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dic
         for bundle in (first, second)
     )
     result: dict[str, dict[str, Any]] = {}
-    for name, low, high in metrics.LENGTH_BUCKETS:
-        idx = [i for i, p in enumerate(test) if low <= len(p.source.split()) <= high]
+    for name, idx in metrics.length_buckets([p.source for p in test]).items():
         a, b, r = ([x[i] for i in idx] for x in (first_out, second_out, refs))
         one, two = (metrics.bleu(a, r), metrics.bleu(b, r)) if idx else (None, None)
         result[name] = {
@@ -166,7 +165,7 @@ def _bucket_cell(bucket: dict[str, Any]) -> str:
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     """A short Markdown model card; every metric in it comes from `result` (attnviz evaluate)."""
     cfg, train_cfg, info = bundle.config, bundle.train_config, bundle.info
-    params = sum(p.numel() for p in bundle.model.parameters())
+    params = bundle.model.parameter_count()
     task = result["task"]
     if bundle.name in RECIPES:
         command = f"attnviz train --recipe {bundle.name} --out models/{bundle.name}"

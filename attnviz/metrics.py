@@ -106,6 +106,14 @@ def bleu_gap_interval(
     return float(low), float(high)
 
 
+def length_buckets(sources: Sequence[str]) -> dict[str, list[int]]:
+    """The positions of the sources in each LENGTH_BUCKETS bucket (source length in whitespace words)."""
+    return {
+        name: [i for i, src in enumerate(sources) if low <= len(src.split()) <= high]
+        for name, low, high in LENGTH_BUCKETS
+    }
+
+
 def bleu_by_length(
     sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str]
 ) -> dict[str, dict[str, float | int | list[float] | None]]:
@@ -118,8 +126,7 @@ def bleu_by_length(
     _check_parallel(hypotheses, references)
     _check_parallel(sources, references)
     result: dict[str, dict[str, float | int | list[float] | None]] = {}
-    for name, low, high in LENGTH_BUCKETS:
-        idx = [i for i, src in enumerate(sources) if low <= len(src.split()) <= high]
+    for name, idx in length_buckets(sources).items():
         hyps = [hypotheses[i] for i in idx]
         refs = [references[i] for i in idx]
         result[name] = {

@@ -162,6 +162,10 @@ class Seq2Seq(nn.Module):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
 
+    def parameter_count(self) -> int:
+        """Trainable numbers in the model (a tied output layer's matrix is counted once)."""
+        return sum(p.numel() for p in self.parameters())
+
     def encode(self, src: Tensor, lengths: Tensor) -> Memory:
         """src (B, S) padded ids, lengths (B,) -> the decoder's view of the source."""
         states, final = self.encoder(src, lengths)  # (B, S, H), (B, H)

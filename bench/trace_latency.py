@@ -163,7 +163,7 @@ def main() -> None:
     tps = training_throughput(args.batches)
     cpu = platform.processor() or platform.machine()
     print(f"machine: {cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
-    print(f"model: {what}; {sum(p.numel() for p in bundle.model.parameters()):,} parameters")
+    print(f"model: {what}; {bundle.model.parameter_count():,} parameters")
     print(f"sentence ({STEPS} pieces, {STEPS} steps): {text}\n")
     print("| measurement | result | target |")
     print("|---|---|---|")

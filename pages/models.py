@@ -21,7 +21,7 @@ def overview_row(name: str) -> dict:
         "model": name,
         "task": bundle.metrics.get("task") or (bundle.train_config.task if bundle.train_config else "?"),
         "attention": bundle.config.attention,
-        "parameters": sum(p.numel() for p in bundle.model.parameters()),
+        "parameters": bundle.model.parameter_count(),
         "test score": {"bleu": "BLEU", "exact_match": "exact match %"}[score],
         "greedy": greedy.get(score),
         "beam 5": beam.get(score),
