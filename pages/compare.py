@@ -33,7 +33,7 @@ st.caption(
     "from 0 (dark blue) to 1 (yellow), on the same scale in every map. Hover a cell for its exact weight."
 )
 per_row = 2 if len(chosen) > 2 else len(chosen)  # four maps in one row are too narrow to read
-columns = [c for start in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]
+columns = [c for _ in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]
 for column, name in zip(columns, chosen, strict=False):
     with column:
         st.subheader(name)

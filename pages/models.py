@@ -4,6 +4,7 @@ function, training, metrics."""
 import pandas as pd
 import streamlit as st
 
+from attnviz.train import metric_name
 from pages.common import available_models, load_bundle, sidebar
 
 sidebar()
@@ -16,10 +17,11 @@ def overview_row(name: str) -> dict:
     """One line of the overview: numbers read from the model's files (metrics.json for the scores)."""
     bundle = models[name]
     greedy, beam = bundle.metrics.get("greedy", {}), bundle.metrics.get("beam5", {})
-    score = "bleu" if bundle.metrics.get("task") == "de-en" else "exact_match"
+    task = bundle.metrics.get("task") or (bundle.train_config.task if bundle.train_config else "?")
+    score = metric_name(task)  # the metric the model was trained towards
     return {
         "model": name,
-        "task": bundle.metrics.get("task") or (bundle.train_config.task if bundle.train_config else "?"),
+        "task": task,
         "attention": bundle.config.attention,
         "parameters": bundle.model.parameter_count(),
         "test score": {"bleu": "BLEU", "exact_match": "exact match %"}[score],
