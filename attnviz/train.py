@@ -63,6 +63,8 @@ class EpochResult:
 class Callback:
     """Hooks the trainer calls; override what you need."""
 
+    def on_stage(self, stage: str) -> None: ...  # preparing: "loading data", "tokenizers", "encoding"
+
     def on_start(self, bundle: Bundle) -> None: ...  # the untrained model, before the first batch
 
     def on_batch(self, progress: Progress) -> None: ...
@@ -176,12 +178,20 @@ def train(
     callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     """Train a model as `cfg` says; with out_dir, save each new best checkpoint there atomically."""
-    start = time.monotonic()
+    start = time.monotonic()  # the budget counts preparing the data too: it is part of the wait
+
+    def stage(name: str) -> None:
+        for cb in callbacks:
+            cb.on_stage(name)
+
     if corpus is None:
+        stage("loading data")
         corpus = load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
     name = out_dir.name if out_dir else f"{cfg.task}-{cfg.model.get('attention', 'dot')}"
+    stage("tokenizers")
     bundle = build(cfg, corpus, name)
     model = bundle.model
+    stage("encoding")
     examples = encode_pairs(bundle.src, bundle.tgt, corpus.train, model.config)
     dev = list(corpus.dev)
     rng = random.Random(cfg.seed)

@@ -8,8 +8,8 @@ import streamlit as st
 from attnviz import jobs, plots
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.search import InputError, check_sentence
-from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, Rejected, load_task, read_tsv
-from pages.common import TASK_NAMES, USER_MODELS, alignment_table, available_models, chart, sidebar
+from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, Rejected, load_task, missing_data, read_tsv
+from pages.common import TASK_NAMES, USER_MODELS, alignment_table, available_models, chart, md, sidebar
 
 BUILT_IN = ("dates", "reverse", "de-en", "g2p")
 FORM_DEFAULTS = {
@@ -21,6 +21,7 @@ FORM_DEFAULTS = {
     "budget": jobs.DEFAULTS["minutes"],
 }
 UPLOAD = "tsv"
+CHARTS_EVERY_S = 3.0  # while a job runs; its progress line is redrawn every second
 ATTENTION_HELP = {
     "dot": "dot: score = s·h (Luong)",
     "general": "general: score = s·W h (Luong)",
@@ -69,9 +70,9 @@ def upload_corpus() -> tuple[str | None, list[Pair]]:
     try:
         pairs, rejected = check_upload(data)
     except DataError as err:
-        st.error(f"{file.name}: {err}")
+        st.error(md("{}: {}", file.name, err))
         return None, []
-    st.success(f"{file.name}: {len(pairs):,} lines accepted, {len(rejected):,} rejected.")
+    st.success(md("{}: {:,} lines accepted, {:,} rejected.", file.name, len(pairs), len(rejected)))
     if rejected:
         st.markdown(f"The first {min(10, len(rejected))} rejected lines:")
         st.table(
@@ -81,7 +82,7 @@ def upload_corpus() -> tuple[str | None, list[Pair]]:
     try:
         return path, dev_pairs(UPLOAD, path)
     except DataError as err:
-        st.error(str(err))
+        st.error(md("{}", err))
         return None, []
 
 
@@ -90,13 +91,21 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     source = st.radio("Data", ["Built-in task", "Upload a corpus"], horizontal=True, key="data_source")
     if source == "Built-in task":
         task = st.selectbox(
-            "Task", BUILT_IN, key="task", format_func=lambda t: f"{t} ({TASK_NAMES.get(t, t)})"
+            "Task",
+            BUILT_IN,
+            key="task",
+            format_func=lambda t: (
+                f"{t} ({TASK_NAMES.get(t, t)})" + (" - not installed" if missing_data(t) else "")
+            ),
         )
         path = None
+        if missing := missing_data(task):  # said before anything is clicked, with the command
+            st.info(missing)
+            return
         try:
             dev = dev_pairs(task)
         except DataError as err:
-            st.error(str(err))
+            st.error(md("{}", err))
             return
     else:
         task = UPLOAD
@@ -108,7 +117,15 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     size = c2.select_slider("Model size", list(SIZES), key="size")
     c1, c2 = st.columns(2)
     epochs = c1.number_input("At most this many epochs", 1, 100, key="epochs")
-    budget = c2.number_input("At most this many minutes", 0.5, 60.0, step=0.5, key="budget")
+    budget = c2.number_input(
+        "At most this many minutes",
+        0.5,
+        60.0,
+        step=0.5,
+        key="budget",
+        help="Counted from when the trainer starts: preparing the data, then training, stopped within "
+        "one batch. Scoring the epoch so far and then the test split come after, each with its own progress.",
+    )
     default_probe = dev[0].source if dev else ""
     probe_text = st.text_input(
         "Probe sentence, traced as training goes",
@@ -119,7 +136,7 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     by_source = {p.source: p for p in dev}
     probe = by_source.get(probe_text, Pair(probe_text, ""))
     if probe.target:
-        st.caption(f"From the dev set; reference: “{probe.target}”.")
+        st.caption(md("From the dev set; reference: “{}”.", probe.target))
     taken = set(available_models())
     name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken))
     problem = jobs.check_name(name, taken, waiting)
@@ -128,13 +145,13 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     except InputError as err:
         problem = problem or f"Probe sentence: {err}"
     if problem:
-        st.warning(problem)
+        st.warning(md("{}", problem))
     if st.button("Start training", type="primary", disabled=problem is not None):
         try:
             cfg = jobs.config_for(task, attention, size, int(epochs), float(budget), path)
             job = slot.start(cfg, name=name, probe=probe)
         except (ConfigError, jobs.Busy) as err:
-            st.error(str(err))
+            st.error(md("{}", err))
             return
         st.query_params["job"] = st.session_state.my_job = job.id
         st.rerun()
@@ -148,12 +165,37 @@ def _free_name(base: str, taken: set[str]) -> str:
     return name
 
 
+STAGE_TEXT = {
+    "loading data": "reading the corpus",
+    "tokenizers": "training the tokenizers",
+    "encoding": "cutting the sentences into pieces",
+}
+
+
 def status_line(job: jobs.Job) -> None:
+    """One progress bar that says what the training process is doing now, and since when."""
     p = job.progress
     if not job.running:
         return
-    if job.state == "starting" or p is None:
-        st.progress(0.0, text="Preparing the data and the tokenizers...")
+    since = minutes(max(0.0, time.time() - job.stage_since))
+    if job.state == "starting":
+        st.progress(0.0, text="Starting the training process (Python and PyTorch)...")
+        return
+    if job.state == "preparing":
+        doing = STAGE_TEXT.get(job.stage, job.stage)
+        text = f"Preparing the data: {doing} ({since}) - the time budget counts this too"
+        st.progress(0.0, text="Cancelling..." if job.cancelling else text)
+        return
+    if job.state == "evaluating":
+        estimate = job.test_estimate_s
+        about = f" of about {minutes(estimate)}" if estimate else ""
+        done = min(0.99, (time.time() - job.stage_since) / estimate) if estimate else 0.0
+        text = f"Training done: scoring the model on its test split ({job.test_pairs:,} sentences)"
+        text += f" · {since}{about}"
+        st.progress(done, text=text)
+        return
+    if p is None:
+        st.progress(0.0, text="Training begins: tracing the probe sentence with the untrained model...")
         return
     done = p.position / job.cfg.epochs
     if p.budget_s:
@@ -164,10 +206,13 @@ def status_line(job: jobs.Job) -> None:
         f"{minutes(p.elapsed_s)} elapsed · at most {minutes(eta or 0)} left · "
         f"{p.tokens_per_s:,.0f} target tokens/s"
     )
-    if job.state == "evaluating":
-        text = "Training done: scoring the model on the test set..."
-    elif job.cancelling:
-        text = "Cancelling: scoring the epoch so far and keeping the best checkpoint..."
+    keeping = f"scoring the epoch so far on the dev set and keeping the best checkpoint ({since})..."
+    if job.cancelling:
+        text = f"Cancelling: {keeping}"
+    elif job.stage == "dev" and p.budget_s is not None and p.elapsed_s > p.budget_s:
+        text = f"Time is up: {keeping}"
+    elif job.stage == "dev":
+        text = f"Epoch {p.epoch} of at most {job.cfg.epochs}: scoring it on the dev set ({since})..."
     st.progress(min(done, 1.0), text=text)
 
 
@@ -176,7 +221,7 @@ def history_view(job: jobs.Job) -> None:
     snaps = list(job.snapshots)
     if not snaps:
         return
-    st.markdown(f"**The probe sentence over training:** “{job.probe.source}”")
+    st.markdown(md("**The probe sentence over training:** “{}”", job.probe.source))
     if snaps[-1].trace.weights.shape[1] == 0:
         st.info("This model has no attention, so there is no alignment to watch: see the loss instead.")
         return
@@ -230,20 +275,30 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
     alignment_table(trace)
     if probe.links:
         if snap.gold is not None:
-            st.caption("Green squares: the gold alignment (links the task generator knows).")
+            st.caption("Open squares: the gold alignment (links the task generator knows).")
         else:
             st.caption("Gold links are drawn once the model's output equals the reference.")
 
 
-def job_view(job: jobs.Job, owner: bool) -> None:
-    """Everything about one job; redrawn every second while it runs."""
+def job_status(job: jobs.Job, owner: bool) -> None:
+    """The job's name, what it does now, and Cancel; redrawn every second while it runs."""
     st.markdown(
-        f"**{job.name}** - {job.cfg.task}, {job.cfg.model.get('attention')} attention, "
-        f"{job.cfg.model.get('hidden')} hidden units · {job.state}"
+        md(
+            "**{}** - {}, {} attention, {} hidden units · {}",
+            job.name,
+            job.cfg.task,
+            job.cfg.model.get("attention"),
+            job.cfg.model.get("hidden"),
+            job.state,
+        )
     )
     status_line(job)
-    if job.running and owner:
+    if job.running and job.state != "evaluating" and owner:
         st.button("Cancel", on_click=job.cancel, disabled=job.cancelling, key=f"cancel-{job.id}")
+
+
+def job_charts(job: jobs.Job) -> None:
+    """The loss curves and the probe's history; redrawn every few seconds while the job runs."""
     history = list(job.history)
     if job.losses or history:
         metric = history[-1].metric_name if history else "dev metric"
@@ -268,12 +323,21 @@ def job_view(job: jobs.Job, owner: bool) -> None:
                     hide_index=True,
                 )
     history_view(job)
+
+
+def job_view(job: jobs.Job, owner: bool) -> None:
+    """Everything about one job, and how it ended."""
+    job_status(job, owner)
+    job_charts(job)
     if job.state == "failed":
-        st.error(f"Training failed: {job.message}")
+        st.error(md("Training failed: {}", job.message))
+    elif job.state == "cancelled" and job.saved is None:
+        st.warning(md("Cancelled: {}.", job.message))
     elif job.saved is not None:
+        # job.message is ours here ("stopped: time budget"); the name is the user's
         st.success(
-            f"Saved as **{job.name}** ({job.message}). It is now in the model picker of every page; "
-            "its test metrics are on the Models page."
+            md("Saved as **{}**", job.name) + f" ({job.message}). It is now in the model picker of every "
+            "page; its test metrics are on the Models page."
         )
 
 
@@ -290,6 +354,12 @@ st.markdown(
     "refresh or close this tab; one run at a time per server."
 )
 job = slot.job
+asked = st.query_params.get("job")
+if asked and (job is None or (job.id != asked and not job.running)):
+    # A run from before a restart of the server, or one that ended since: its folder tells how.
+    job = slot.find(asked) or job
+    if job is None or job.id != asked:
+        st.info(md("The run in this page's address ({}) is no longer on this server.", asked))
 # The job's starter may cancel it: found by the id in the URL (a refreshed tab) or in the session (a tab
 # that went to another page and came back).
 owner = job is not None and job.id in (st.query_params.get("job"), st.session_state.get("my_job"))
@@ -297,21 +367,31 @@ if owner:
     st.query_params["job"] = st.session_state.my_job = job.id
 if job is not None and job.running:
     if not owner:
-        st.info(f"The server is training **{job.name}** for someone; you can watch. One run at a time.")
+        st.info(md("The server is training **{}** for someone; you can watch. One run at a time.", job.name))
 
+    # Two fragments: the progress line every second, the charts (the costly part to build on the server
+    # and to draw in every watching browser) every few seconds: watching should cost the job nothing.
     @st.fragment(run_every=1.0)
-    def live() -> None:
+    def live_status() -> None:
         current = slot.job
         if current is not job or not job.running:
             st.rerun()  # finished: redraw the whole page, with the form
-        job_view(job, owner)
+        job_status(job, owner)
 
-    live()
+    @st.fragment(run_every=CHARTS_EVERY_S)
+    def live_charts() -> None:
+        job_charts(job)
+
+    live_status()
+    live_charts()
 else:
     interrupted = slot.interrupted()
     for staged in interrupted:
         st.warning(
-            f"A run of **{staged.name}** was interrupted (the server stopped); its last checkpoint is kept."
+            md(
+                "A run of **{}** was interrupted (its process stopped); its last checkpoint is kept.",
+                staged.name,
+            )
         )
         c1, c2 = st.columns(2)
         if c1.button("Keep it among my models", key=f"keep-{staged.name}"):
@@ -322,6 +402,6 @@ else:
             jobs.discard(staged)
             st.rerun()
     if job is not None:
-        with st.expander(f"Last run: {job.name} ({job.state})", expanded=owner):
+        with st.expander(md("Last run: {} ({})", job.name, job.state), expanded=owner):
             job_view(job, owner)
     new_job_form(slot, {p.name for p in interrupted})
