@@ -2,7 +2,14 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="attnviz - see attention", page_icon="🔎", layout="wide")
+from pages.common import presentation_switch, presenting
+
+st.set_page_config(
+    page_title="attnviz - see attention",
+    page_icon="🔎",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenting() else "auto",
+)
 
 pages = [
     st.Page("pages/translate.py", title="Translate", icon=":material/translate:", default=True),
@@ -14,4 +21,5 @@ pages = [
 ]
 page = st.navigation(pages)
 st.sidebar.caption("A trained GRU encoder-decoder with attention. Every number shown is the model's own.")
+presentation_switch()
 page.run()

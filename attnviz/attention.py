@@ -13,11 +13,24 @@ import torch
 from torch import Tensor, nn
 
 
+class ScoreParts(NamedTuple):
+    """The numbers inside a score that the step-through view shows, beside the encoder side `prepare`
+    gives: score_i = scale * query . key_i (dot, scaled dot, general), or v . tanh(query + key_i) (concat).
+    """
+
+    queries: Tensor  # (B, T, H)  the decoder side: s_t, or W_s s_t for concat
+    v: Tensor  # (H,)  concat's v; (0,) for the others
+    scale: float  # 1/sqrt(H) for scaled dot, 1 for the others
+
+
 class DotScore(nn.Module):
     """score(s_t, h_i) = s_t . h_i - the core idea: a large dot product means "look here"."""
 
     def prepare(self, keys: Tensor) -> Tensor:
         return keys  # (B, S, H)
+
+    def parts(self, query: Tensor) -> ScoreParts:
+        return ScoreParts(query, query.new_zeros(0), 1.0)
 
     def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
         return query @ prepared.transpose(1, 2)  # (B, T, H) @ (B, H, S) -> (B, T, S)
@@ -29,6 +42,9 @@ class ScaledDotScore(DotScore):
     def __init__(self, hidden: int) -> None:
         super().__init__()
         self.scale = 1.0 / math.sqrt(hidden)
+
+    def parts(self, query: Tensor) -> ScoreParts:
+        return ScoreParts(query, query.new_zeros(0), self.scale)
 
     def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
         return (query @ prepared.transpose(1, 2)) * self.scale  # (B, T, S)
@@ -43,6 +59,9 @@ class GeneralScore(nn.Module):
 
     def prepare(self, keys: Tensor) -> Tensor:
         return self.W(keys)  # (B, S, H), computed once per sentence, not once per step
+
+    def parts(self, query: Tensor) -> ScoreParts:
+        return ScoreParts(query, query.new_zeros(0), 1.0)
 
     def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
         return query @ prepared.transpose(1, 2)  # (B, T, S)
@@ -61,7 +80,10 @@ class ConcatScore(nn.Module):
         self.v = nn.Linear(hidden, 1, bias=False)
 
     def prepare(self, keys: Tensor) -> Tensor:
-        return self.W_h(keys)  # (B, S, H)
+        return self.W_h(keys)  # (B, S, H)  W_h h_i + b
+
+    def parts(self, query: Tensor) -> ScoreParts:
+        return ScoreParts(self.W_s(query), self.v.weight[0], 1.0)  # W_s s_t (B, T, H); v (H,)
 
     def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
         summed = self.W_s(query).unsqueeze(2) + prepared.unsqueeze(1)  # (B, T, S, H)
@@ -97,6 +119,11 @@ class Attention(nn.Module):
     def prepare(self, keys: Tensor) -> Tensor:
         """Everything about the encoder states that does not depend on the decoder step."""
         return self.score.prepare(keys)
+
+    def parts(self, query: Tensor) -> ScoreParts:
+        """The decoder side of the score and its constants, for showing the arithmetic (not needed to
+        compute it: forward does that)."""
+        return self.score.parts(query)
 
     def forward(self, query: Tensor, keys: Tensor, prepared: Tensor, mask: Tensor) -> AttentionOutput:
         """query (B, T, H) decoder states; keys (B, S, H) encoder states; mask (B, S) True = real."""

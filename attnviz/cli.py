@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from attnviz import search
 from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
-from attnviz.evaluate import evaluate, write_metrics
+from attnviz.evaluate import evaluate, model_card, write_metrics
 from attnviz.recipes import RECIPES, recipe, settings
 from attnviz.tasks import TASKS, DataError
 from attnviz.train import Callback, EpochResult, Progress, train
@@ -102,6 +103,14 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     bundle = resolve_model(args.model)
+    if args.card:
+        if not bundle.metrics:
+            raise UserError(
+                f"{args.model} has no metrics.json yet: run attnviz evaluate --model {args.model}"
+            )
+        (bundle.path / "README.md").write_text(model_card(bundle, bundle.metrics), encoding="utf-8")
+        print(f"model card rewritten from metrics.json: {bundle.path / 'README.md'}", file=sys.stderr)
+        return
     beams = [int(b) for b in args.beam.split(",")]
     start = time.monotonic()
     result = evaluate(bundle, beams=beams, limit=args.limit)
@@ -131,6 +140,10 @@ def read_lines(path: str) -> list[str]:
 def cmd_translate(args: argparse.Namespace) -> None:
     if (args.sentence is None) == (args.input is None):
         raise UserError('give either a sentence or --input FILE, e.g. attnviz translate -m M "Guten Tag."')
+    if args.reference is not None and (args.input is not None or args.beam != 1):
+        raise UserError(
+            "--reference forces one sentence's translation: give a sentence, without --input or --beam"
+        )
     bundle = resolve_model(args.model)
     if args.input is not None:
         lines = read_lines(args.input)
@@ -144,7 +157,15 @@ def cmd_translate(args: argparse.Namespace) -> None:
             out[i] = trace.translation
         print("\n".join(out))
         return
-    trace = search.translate(bundle, args.sentence, beam=args.beam)
+    if args.reference is not None:
+        trace = search.force(bundle, args.sentence, args.reference)
+        if not args.json:  # forced decoding: the probability the model gives each reference piece
+            for piece, logp in zip(trace.target_pieces, trace.log_probs, strict=True):
+                print(f"{piece}\t{math.exp(float(logp)):.4f}")
+            print(trace.pharaoh())
+            return
+    else:
+        trace = search.translate(bundle, args.sentence, beam=args.beam)
     if args.json:
         print(trace.to_json(indent=1))
         return
@@ -178,6 +199,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--model", "-m", required=True)
     e.add_argument("--beam", default="1,5", help="comma-separated beam sizes (1 = greedy)")
     e.add_argument("--limit", type=int, help="only the first N test pairs (metrics.json untouched)")
+    e.add_argument(
+        "--card",
+        action="store_true",
+        help="only rewrite the model card (README.md) from the metrics.json an earlier evaluate wrote",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("translate", help="translate a sentence and show its alignment")
@@ -186,6 +212,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--input", help="file with one sentence per line (- for stdin)")
     r.add_argument("--beam", type=int, default=1)
     r.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    r.add_argument(
+        "--reference",
+        help="forced decoding: the model writes this translation; prints p(piece) for each of its pieces",
+    )
     r.set_defaults(func=cmd_translate)
     return p
 

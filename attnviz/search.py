@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from attnviz import checks
 from attnviz.checkpoint import Bundle
 from attnviz.model import DecoderOutput, Memory, Seq2Seq
 from attnviz.tokenizer import BOS, EOS, PAD, Encoded
@@ -61,7 +62,7 @@ class Source:
 
 
 def prepare(bundle: Bundle, text: str) -> Source:
-    text = check_sentence(text)
+    text = checks.normalise(bundle, check_sentence(text))  # caseless tasks fold case first
     encoded = bundle.src.encode(text)
     if not encoded.ids:  # e.g. only zero-width or direction marks, which normalisation removes
         raise InputError("input has no characters the model can read: type a sentence")
@@ -99,6 +100,11 @@ class _Path:
     finished: bool  # ended with </s>
     encoder_states: np.ndarray  # (S, H)
     latent: np.ndarray  # (H,)
+    keys: np.ndarray  # (S, H) the encoder side of the score (Memory.prepared); (0, 0) without attention
+
+
+def _keys(memory: Memory, b: int, S: int) -> np.ndarray:
+    return np.zeros((0, 0), np.float32) if memory.prepared is None else memory.prepared[b, :S].numpy()
 
 
 _VECTORS = ("hidden", "context", "attentional", "weights", "scores")
@@ -114,22 +120,33 @@ def _step_arrays(out: DecoderOutput) -> dict[str, Tensor]:
 
 
 @torch.inference_mode()
-def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list[_Path]:
-    """Greedy decoding of a batch; each sentence stops at its own </s>."""
+def greedy_paths(
+    model: Seq2Seq, sources: list[list[int]], max_len: int, forced: list[int] | None = None
+) -> list[_Path]:
+    """Greedy decoding of a batch; each sentence stops at its own </s>.
+
+    forced (one sentence only): feed these target pieces, then </s>, instead of the model's choices -
+    forced decoding, which shows the attention and the probabilities the model gives a known answer."""
     src, lengths = _batch(sources)
     memory = model.encode(src, lengths)
     B = src.size(0)
+    if forced is not None:
+        assert B == 1, "forced decoding is one sentence at a time"
+        max_len = len(forced) + 1
     state = memory.latent  # (B, H)
     prev = torch.full((B,), BOS, dtype=torch.long)
     steps: list[dict[str, Tensor]] = []
     log_probs: list[Tensor] = []
     chosen: list[Tensor] = []
     done = torch.zeros(B, dtype=torch.bool)
-    for _ in range(max_len):
+    for t in range(max_len):
         out = model.decoder.step(prev, memory, state)
         state = out.hidden[:, -1]  # (B, H)
         logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (B, V)
-        prev = logp.argmax(dim=-1)  # (B,)
+        if forced is None:
+            prev = logp.argmax(dim=-1)  # (B,) the most probable piece
+        else:
+            prev = torch.tensor([forced[t] if t < len(forced) else EOS])  # (1,) the given piece
         steps.append(_step_arrays(out))
         log_probs.append(logp)
         chosen.append(prev)
@@ -159,6 +176,7 @@ def greedy_paths(model: Seq2Seq, sources: list[list[int]], max_len: int) -> list
                 bool(eos.size),
                 memory.states[b, :S].numpy(),
                 memory.latent[b].numpy(),
+                _keys(memory, b, S),
             )
         )
     return paths
@@ -233,7 +251,23 @@ def _backtrack(history, origins, memory: Memory, t: int, row: int, token: int) -
         tokens[-1] == EOS,
         memory.states[0].numpy(),
         memory.latent[0].numpy(),
+        _keys(memory, 0, memory.states.size(1)),
     )
+
+
+@torch.inference_mode()
+def _score_parts(model: Seq2Seq, hidden: np.ndarray) -> dict:
+    """The decoder side of the score for every step (attention.ScoreParts), computed by the model's
+    own attention module from the recorded states s_t."""
+    attention = model.decoder.attention
+    if attention is None:
+        return {"score_queries": np.zeros((len(hidden), 0), np.float32)}
+    parts = attention.parts(torch.from_numpy(hidden)[None])  # queries (1, T, H)
+    return {
+        "score_queries": parts.queries[0].numpy(),
+        "score_v": parts.v.numpy().copy(),
+        "score_scale": float(parts.scale),
+    }
 
 
 def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trace:
@@ -259,6 +293,8 @@ def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trac
         normalized_score=score / T**alpha,
         finished=path.finished,
         cut=source.cut,
+        score_keys=path.keys,
+        **_score_parts(bundle.model, path.arrays["hidden"]),
         **path.arrays,
     )
 
@@ -276,6 +312,26 @@ def _translate(bundle: Bundle, source: Source, beam: int, alpha: float) -> Trace
     paths = beam_paths(bundle.model, list(source.encoded.ids), beam, max_len, alpha)
     traces = tuple(_to_trace(bundle, source, p, alpha) for p in paths)
     return dataclasses.replace(traces[0], hypotheses=traces)
+
+
+def force(bundle: Bundle, text: str, reference: str) -> Trace:
+    """Forced decoding: the Trace of the model producing `reference` for `text`, piece by piece.
+
+    At each step the decoder is fed the reference's previous piece (not its own choice), so the weights
+    are the attention the model would use to write that translation, and log_probs[t] is log p of the
+    reference's piece t (the last step: of </s>). The top-k still lists what the model itself preferred.
+    """
+    source = prepare(bundle, text)
+    try:
+        reference = check_sentence(reference)
+    except InputError as err:
+        raise InputError(f"the reference: {err}") from None
+    ids = bundle.tgt.encode(reference).ids
+    if not ids:
+        raise InputError("the reference has no characters the model can write")
+    ids = list(ids[: bundle.config.max_tgt_len - 1])
+    (path,) = greedy_paths(bundle.model, [list(source.encoded.ids)], bundle.config.max_tgt_len, forced=ids)
+    return _to_trace(bundle, source, path, alpha=1.0)
 
 
 def translate_batch(

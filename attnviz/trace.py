@@ -27,7 +27,14 @@ _ARRAYS = (
     "log_probs",
     "topk_ids",
     "topk_probs",
+    "score_keys",
+    "score_queries",
+    "score_v",
 )
+
+
+def _empty(*shape: int) -> np.ndarray:
+    return np.zeros(shape, np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,12 +63,24 @@ class Trace:
     score: float  # sum of log_probs
     normalized_score: float  # score / T**alpha, what beam search ranks by
     finished: bool  # False when decoding stopped at the length limit without </s>
+    # The numbers inside the score (attention.ScoreParts): score_i = score_scale * score_queries[t] .
+    # score_keys[i] for dot, scaled dot and general; score_v . tanh(score_queries[t] + score_keys[i])
+    # for concat. Keys are h_i (dot, scaled dot), W h_i (general) or W_h h_i + b (concat); queries are s_t,
+    # or W_s s_t for concat. Empty without attention.
+    score_keys: np.ndarray = dataclasses.field(default_factory=lambda: _empty(0, 0))  # (S, H)
+    score_queries: np.ndarray = dataclasses.field(default_factory=lambda: _empty(0, 0))  # (T, H)
+    score_v: np.ndarray = dataclasses.field(default_factory=lambda: _empty(0))  # (H,) concat only
+    score_scale: float = 1.0
     cut: int = 0  # source pieces dropped because the input was longer than the model's limit
     hypotheses: tuple[Trace, ...] = ()  # beam search: every finished hypothesis, best first
 
     @property
     def num_steps(self) -> int:
         return len(self.target_pieces)
+
+    def concat_features(self, t: int) -> np.ndarray:
+        """(S, H) concat attention's tanh(W_s s_t + W_h h_i + b) at step t: score_i = score_v . row i."""
+        return np.tanh(self.score_queries[t][None, :] + self.score_keys)
 
     def pharaoh(self) -> str:
         """Argmax alignment as Pharaoh links "i-j" (source piece i, target piece j), </s> excluded."""
@@ -126,12 +145,18 @@ class Trace:
     def from_dict(cls, data: dict[str, Any]) -> Trace:
         kwargs = dict(data)
         for name in _ARRAYS:
+            if name not in data:  # a trace saved before the field existed keeps its default
+                continue
             dtype = np.int64 if name.endswith("_ids") else np.float32
             kwargs[name] = np.asarray(data[name], dtype=dtype)
         # Empty lists lose their shape in JSON; restore (T, 0) for models without attention.
+        T = len(data["target_pieces"])
         for name in ("scores", "weights"):
             if kwargs[name].size == 0:
-                kwargs[name] = kwargs[name].reshape(len(data["target_pieces"]), 0)
+                kwargs[name] = kwargs[name].reshape(T, 0)
+        for name, rows in (("score_queries", T if data["attention"] == "none" else 0), ("score_keys", 0)):
+            if name in kwargs and kwargs[name].size == 0:  # (T, 0) as search writes it for "none"
+                kwargs[name] = kwargs[name].reshape(rows, 0)
         kwargs["source_pieces"] = tuple(data["source_pieces"])
         kwargs["target_pieces"] = tuple(data["target_pieces"])
         kwargs["topk_pieces"] = tuple(tuple(row) for row in data["topk_pieces"])

@@ -8,7 +8,7 @@ import streamlit as st
 
 from attnviz import plots
 from attnviz.tasks import DataError
-from pages.common import available_models, cached_paired_gap, chart, load_bundle, model_column, sidebar
+from pages.common import available_models, cached_paired_gap, chart, load_bundle, md, model_column, sidebar
 
 MIN_N = 20  # test sentences a bucket needs before its BLEU means much
 
@@ -25,7 +25,7 @@ def paired_test(first: Path, second: Path, beam: int) -> None:
     try:
         gap = cached_paired_gap(str(first), str(second), beam)
     except (DataError, ValueError) as err:
-        st.warning(f"The paired test needs the test sentences: {err}")
+        st.warning(md("The paired test needs the test sentences: {}", err))
         return
     st.dataframe(
         pd.DataFrame(
@@ -45,7 +45,9 @@ def paired_test(first: Path, second: Path, beam: int) -> None:
     )
     st.caption(
         "Both models rescored on the same 1,000 resamples of each bucket's sentences (a paired bootstrap, "
-        "Koehn 2004): an interval above 0 means attention is better on this test set in that bucket."
+        "Koehn 2004): an interval above 0 means attention is better on this test set in that bucket. The "
+        "sentences are the ones the models' metrics were computed on: their corpus's test split, or where "
+        "the corpus is not installed, the copy shipped beside each model (test_split.tsv)."
     )
 
 
@@ -153,13 +155,20 @@ else:
     )
 
 st.subheader("A long sentence, with and without attention")
+LONG = "Wenn du morgen früh Zeit hast, können wir zusammen zum Bahnhof fahren und dort auf den Zug warten."
+# A plain key carries the sentence across pages (widget state is dropped elsewhere); a fresh session
+# takes it from the link (?long=...).
+if "bottleneck_text" not in st.session_state:
+    st.session_state.bottleneck_text = st.query_params.get("long", LONG)
+st.session_state.bottleneck_sentence = st.session_state.bottleneck_text
 long = st.text_input(
     "Sentence",
-    "Wenn du morgen früh Zeit hast, können wir zusammen zum Bahnhof fahren und dort auf den Zug warten.",
     key="bottleneck_sentence",
+    on_change=lambda: st.session_state.update(bottleneck_text=st.session_state.bottleneck_sentence),
 )
+st.query_params["long"] = long
 names = [n for n in ("de-en-dot", "de-en-none") if n in models]
 for column, name in zip(st.columns(len(names), gap="large") if names else [], names, strict=True):
     with column:
-        st.caption(name)
+        st.caption(md("{}", name))
         model_column(models[name], long, beam)

@@ -2,7 +2,33 @@
 
 import streamlit as st
 
-from pages.common import available_models, model_column, model_summary, sentence_input, sidebar
+from pages.common import (
+    available_models,
+    md,
+    model_column,
+    model_summary,
+    reference_input,
+    sentence_input,
+    sidebar,
+)
+
+MAX_MODELS = 4  # four maps side by side are as narrow as still reads
+
+
+def models_from_url(same_task: list[str]) -> list[str]:
+    """The models the link names (?cmp=a&cmp=b), those of the sidebar's task, in its order; names that are
+    not such a model are said and left out. No names in the link: the first four of the task."""
+    wanted = st.query_params.get_all("cmp")
+    if not wanted:
+        return same_task[:MAX_MODELS]
+    kept = [n for n in dict.fromkeys(wanted) if n in same_task]
+    dropped = [n for n in wanted if n not in same_task]
+    if dropped:
+        st.warning(md("Not a model of this task here, left out: {}.", ", ".join(f"“{n}”" for n in dropped)))
+    if len(kept) > MAX_MODELS:
+        st.warning(md("The link names {} models; the first {} are shown.", len(kept), MAX_MODELS))
+    return kept[:MAX_MODELS]
+
 
 bundle, beam = sidebar()
 st.title("Compare models")
@@ -12,15 +38,23 @@ if bundle is None:
 models = available_models()
 task = bundle.train_config.task if bundle.train_config else ""
 same_task = [n for n, p in models.items() if model_summary(str(p))["task"] == task]
+# Widget state is dropped while another page shows, so plain keys carry the choices (as for the sentence).
+if "compare_chosen" not in st.session_state:  # a fresh session: what the link says
+    st.session_state.compare_chosen = models_from_url(same_task)
+elif not set(st.session_state.compare_chosen) <= set(same_task):  # the sidebar moved to another task
+    st.session_state.compare_chosen = same_task[:MAX_MODELS]
+st.session_state.compare_models = st.session_state.compare_chosen
 chosen = st.multiselect(
     "Models (same task as the sidebar's)",
     same_task,
-    default=same_task[:4],
-    max_selections=4,
+    key="compare_models",
+    on_change=lambda: st.session_state.update(compare_chosen=st.session_state.compare_models),
+    max_selections=MAX_MODELS,
     help="Models that differ only in their attention function share data, tokenizer and size.",
 )
+st.query_params["cmp"] = chosen
 text = sentence_input(bundle)
-reference = st.text_input("Reference translation (optional): gives BLEU and chrF per model")
+reference = reference_input("Reference translation (optional): gives BLEU and chrF per model")
 if not text.strip():
     st.info("Type a sentence above (or pick an example) and press Enter.")
     st.stop()
@@ -30,11 +64,11 @@ if len(chosen) < 1:
 
 st.caption(
     "Each map: source pieces along the top, target pieces down the side; colour is the attention weight, "
-    "from 0 (dark blue) to 1 (yellow), on the same scale in every map. Hover a cell for its exact weight."
+    "from 0 (darkest) to 1 (lightest), on the same scale in every map. Hover a cell for its exact weight."
 )
 per_row = 2 if len(chosen) > 2 else len(chosen)  # four maps in one row are too narrow to read
 columns = [c for _ in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]
 for column, name in zip(columns, chosen, strict=False):
     with column:
-        st.subheader(name)
+        st.subheader(md("{}", name))
         model_column(models[name], text, beam, reference)

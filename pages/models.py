@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz.train import metric_name
-from pages.common import available_models, load_bundle, sidebar
+from pages.common import available_models, load_bundle, md, sidebar
 
 sidebar()
 st.title("Models")
@@ -44,7 +44,7 @@ if models:
     )
     st.caption("Test scores are read from each model's metrics.json, written by `attnviz evaluate`.")
 for name, bundle in models.items():
-    with st.expander(name, expanded=name == st.session_state.get("model")):
+    with st.expander(md("{}", name), expanded=name == st.session_state.get("model")):
         card = paths[name] / "README.md"
         if card.is_file():
             st.markdown(card.read_text(encoding="utf-8"))

@@ -1,13 +1,25 @@
 """Step through: one decoder step at a time, every number the model's own; and a softmax sandbox."""
 
-import time
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from attnviz import explain, plots
-from pages.common import chart, sentence_input, sidebar, trace_or_message
+from pages.common import chart, literal, sentence_input, sidebar, trace_or_message
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        number = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return number if np.isfinite(number) else default
+
+
+def _temperature(value: str | None) -> float:
+    """A temperature from the URL, on the sliders' grid (0.1 to 5 in steps of 0.1); 1 when odd."""
+    return min(max(round(_float(value, 1.0), 1), 0.1), 5.0)
+
 
 bundle, beam = sidebar()
 st.title("Step through")
@@ -23,17 +35,22 @@ def table(labels: list[str], **columns: np.ndarray) -> None:
         st.dataframe(pd.DataFrame({"piece": labels, **columns}), hide_index=True)
 
 
-def strips(rows: list[tuple[str, np.ndarray]], key: str) -> None:
-    """Vectors as colour strips, and below them the same numbers as a table (a column per vector)."""
+def strips(rows: list[tuple[str, np.ndarray]], key: str, folded: bool = True) -> None:
+    """Vectors as colour strips, and below them the same numbers as a table (a column per vector);
+    folded=False shows the table without an expander of its own (expanders do not nest)."""
     chart(plots.vector_strips(rows), key=key)
-    with st.expander("Show as table"):
-        st.dataframe(pd.DataFrame({label: vector for label, vector in rows}).rename_axis("dimension"))
+    frame = pd.DataFrame({label: vector for label, vector in rows}).rename_axis("dimension")
+    if folded:
+        with st.expander("Show as table"):
+            st.dataframe(frame)
+    else:
+        st.dataframe(frame)
 
 
 def draw_step(trace, t: int) -> None:
     prev = "<s>" if t == 0 else trace.target_pieces[t - 1]
     T = trace.num_steps
-    st.subheader(f"Step {t + 1} of {T}: emits “{trace.target_pieces[t]}”")
+    st.subheader(f"Step {t + 1} of {T}: emits “{literal(trace.target_pieces[t])}”")
 
     st.markdown(
         "**1. Decoder hidden state** - the GRU reads its last state and the embedding e(·) of the "
@@ -49,22 +66,33 @@ def draw_step(trace, t: int) -> None:
         )
     else:
         pieces = list(trace.source_pieces)
-        st.markdown("**2. Scores** - the dot product of the decoder state with every encoder state.")
+        st.markdown(f"**2. Scores** - {explain.score_words(trace)}")
+        st.latex(explain.score_definition(trace, t))
         st.latex(explain.score_formula(trace, t))
         chart(plots.score_chart(trace, t), key=f"scores{t}")
         table(pieces, score=trace.scores[t])
+        with st.expander("Every number behind these scores"):
+            st.caption(explain.score_reading(trace))
+            for g, (title, rows) in enumerate(explain.score_inputs(trace, t)):
+                st.markdown(f"*{title}*")
+                strips(rows, key=f"scoreinputs{t}-{g}", folded=False)
 
         st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
         st.latex(explain.softmax_formula(trace, t))
+        if f"temp{t}" not in st.session_state:  # a what-if carries over to the next step, and the URL
+            st.session_state[f"temp{t}"] = _temperature(st.query_params.get("temp"))
         temperature = st.slider(
             "What-if temperature (not the model's output)",
             0.1,
             5.0,
-            1.0,
-            0.1,
+            step=0.1,
             key=f"temp{t}",
             help="softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1.",
         )
+        if temperature == 1.0:
+            st.query_params.pop("temp", None)
+        else:
+            st.query_params["temp"] = f"{temperature:g}"
         what_if = None if temperature == 1.0 else explain.softmax(trace.scores[t], temperature)
         chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
         table(pieces, weight=trace.weights[t], **({} if what_if is None else {"what_if": what_if}))
@@ -101,58 +129,122 @@ def draw_step(trace, t: int) -> None:
     table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
 
 
+SECONDS_PER_STEP = (0.5, 1.0, 2.0, 3.0, 5.0)
+
+
+def step_view(trace, T: int) -> None:
+    """The chosen step with its controls: a fragment, so that playback only redraws this part.
+
+    While playing, the browser reruns this fragment every few seconds (st.fragment's run_every is a
+    timer in the browser, not a sleep on the server). A tick moves one step on only once the step before
+    it has been drawn to the end, so a slow server delays steps but never skips one; heading, slider and
+    URL are all drawn from state.step, the one number of the current step.
+    """
+    state = st.session_state
+    if state.playing and state.tick_armed and state.drawn == state.step:  # a timer tick
+        state.step = min(state.step + 1, T)
+    state.tick_armed = True
+
+    def move(delta: int) -> None:
+        state.step = min(max(state.step + delta, 1), T)
+
+    def slide(key: str) -> None:
+        state.step = state[key]
+
+    c1, c2 = st.columns(2)
+    c1.button("◀ Previous", on_click=move, args=(-1,), disabled=state.playing or state.step <= 1)
+    c2.button("Next ▶", on_click=move, args=(1,), disabled=state.playing or state.step >= T)
+    if T > 1:
+        # A slider of its own for each step: the browser echoes a slider's value back a moment after the
+        # server moved it, and during playback that echo (the step before) would pull the step back.
+        # The echo of a slider that is no longer drawn is ignored.
+        key = f"step_slider_{state.step}"
+        st.slider(
+            "Decoder step",
+            1,
+            T,
+            value=state.step,
+            key=key,
+            on_change=slide,
+            args=(key,),
+            disabled=state.playing,
+        )
+    st.query_params["step"] = str(state.step)  # before the step is drawn: the URL never lags it
+    draw_step(trace, state.step - 1)
+    state.drawn = state.step
+    if state.playing and state.step >= T:  # the last step is drawn: stop the timer (a whole-page run)
+        state.playing = False
+        st.rerun(scope="app")
+
+
 with walk:
     text = sentence_input(bundle)
     trace = trace_or_message(bundle, text, beam)
     if trace is not None:
         st.code(trace.translation or "(empty)", language=None)
         T = trace.num_steps
-        wanted = st.query_params.get("step", "1")
-        start = min(max(int(wanted) if wanted.isdigit() else 1, 1), T)
-        if st.session_state.get("step_for") != (text, bundle.name, beam):
-            st.session_state.step_for = (text, bundle.name, beam)
-            st.session_state.step = start
+        wanted = st.query_params.get("step", "1")  # "²" and 5,000 digits are digits to str.isdigit
+        number = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 6 else 1
+        start = min(max(number, 1), T)
+        state = st.session_state
+        if state.get("step_for") != (text, bundle.name, beam):
+            state.step_for = (text, bundle.name, beam)
+            state.step = start
+            state.playing = False
+        state.setdefault("playing", False)
+        state.tick_armed = False  # this is a whole-page run: the fragment's first run is not a tick
+        state.drawn = 0
 
-        def move(delta: int) -> None:
-            st.session_state.step = min(max(st.session_state.step + delta, 1), T)
+        def toggle_play() -> None:
+            if not state.playing and state.step >= T:
+                state.step = 1  # play again from the start
+            state.playing = not state.playing
 
-        c1, c2, c3 = st.columns([1, 1, 1])
-        c1.button("◀ Previous", on_click=move, args=(-1,), disabled=st.session_state.step <= 1)
-        c2.button("Next ▶", on_click=move, args=(1,), disabled=st.session_state.step >= T)
-        play = c3.button("▶ Play all steps")
-        if T > 1:
-            st.slider("Decoder step", 1, T, key="step")
-        st.query_params["step"] = str(st.session_state.step)
-        view = st.empty()
-        if play:
-            for t in range(T):
-                with view.container():
-                    draw_step(trace, t)
-                time.sleep(1.0)
-        else:
-            with view.container():
-                draw_step(trace, st.session_state.step - 1)
+        p1, p2 = st.columns([1, 2])
+        p1.button(
+            "⏸ Pause" if state.playing else "▶ Play all steps",
+            on_click=toggle_play,
+            disabled=T <= 1,
+        )
+        wanted_speed = _float(st.query_params.get("speed"), 1.0)
+        speed = p2.select_slider(
+            "Seconds per step",
+            options=SECONDS_PER_STEP,
+            value=wanted_speed if wanted_speed in SECONDS_PER_STEP else 1.0,
+            key="speed",
+        )
+        st.query_params["speed"] = f"{speed:g}"
+        st.fragment(step_view, run_every=speed if state.playing else None)(trace, T)
 
 with sandbox:
     st.markdown(
         "Type your own scores and see the softmax and the weighted sum. It opens on the lecture's example."
     )
-    raw = st.text_input("Scores, separated by commas", "7, 1, -1, -2", key="sandbox_scores")
+    if "sandbox_scores" not in st.session_state:
+        st.session_state.sandbox_scores = st.query_params.get("scores", "7, 1, -1, -2")[:2000]
+    raw = st.text_input("Scores, separated by commas", key="sandbox_scores", max_chars=2000)
+    st.query_params["scores"] = raw
     try:
-        scores = np.array([float(x) for x in raw.replace(";", ",").split(",") if x.strip()])
-    except ValueError:
-        scores = np.array([])
-        st.warning("Scores must be numbers separated by commas, e.g. 7, 1, -1, -2.")
-    if 0 < len(scores) <= 50 and np.isfinite(scores).all():
-        temperature = st.slider("Temperature", 0.1, 5.0, 1.0, 0.1, key="sandbox_temp")
+        scores = explain.parse_scores(raw)
+    except ValueError as err:
+        scores = None
+        st.warning(literal(err))
+    if scores is not None:
+        if "sandbox_temp" not in st.session_state:
+            st.session_state.sandbox_temp = _temperature(st.query_params.get("stemp"))
+        temperature = st.slider("Temperature", 0.1, 5.0, step=0.1, key="sandbox_temp")
+        st.query_params["stemp"] = f"{temperature:g}"
         weights = explain.softmax(scores, temperature)
-        st.latex(
-            "\\operatorname{softmax}("
-            + ", ".join(explain.fmt(float(s)) for s in scores)
-            + ") = ("
-            + ", ".join(explain.fmt(float(w)) for w in weights)
-            + ")"
-        )
+        st.latex(explain.sandbox_softmax_formula(scores, weights))
+        if tuple(scores) == explain.LECTURE_SCORES and temperature == 1.0:
+            lecture = ", ".join(f"{w:g}" for w in explain.LECTURE_WEIGHTS)
+            st.info(
+                f"The lecture gives these scores the weights ({lecture}). Those are not their softmax: "
+                "softmax(7, 1, -1, -2) is (0.997, 0.0025, 0.0003, 0.0001), as computed above - a score 6 "
+                "higher than the next makes a weight about e⁶ ≈ 400 times larger. (The lecture's context sum "
+                "also writes h₁ᵈ, a decoder state, where h₁ᵉ, the first encoder state, is meant: the context "
+                "is a weighted sum of encoder states.)"
+            )
         names = [f"h{i + 1}" for i in range(len(scores))]
         st.bar_chart(pd.DataFrame({"weight": weights}, index=names))
         st.markdown("Small encoder states (edit them): the context is the weighted sum of the rows.")
@@ -166,5 +258,3 @@ with sandbox:
             + ", ".join(explain.fmt(float(x)) for x in context)
             + ")"
         )
-    elif len(scores) > 50:
-        st.warning("Up to 50 scores, please.")

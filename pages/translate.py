@@ -1,9 +1,43 @@
 """Translate: type a sentence, see the translation and its alignment map."""
 
+import numpy as np
 import streamlit as st
 
-from attnviz import explain, plots
-from pages.common import alignment_table, chart, sentence_input, sidebar, trace_or_message
+from attnviz import explain, plots, search, words
+from pages.common import (
+    alignment_table,
+    cached_force,
+    chart,
+    download_name,
+    md,
+    pharaoh_file,
+    reference_input,
+    sentence_input,
+    sidebar,
+    trace_or_message,
+)
+
+
+def url_flag(name: str) -> bool:
+    """An on/off choice from the URL ("1" or "0"); anything else is said and read as off."""
+    value = st.query_params.get(name, "0")
+    if value not in ("0", "1"):
+        st.warning(md("The link's {}={} is not 0 or 1; it is off.", name, value))
+    return value == "1"
+
+
+def url_hypothesis(count: int) -> int:
+    """The beam hypothesis the URL names (1 = the best), as an index; a missing or odd one is the best."""
+    value = st.query_params.get("hyp")
+    if value is None:
+        return 0
+    if value.isdigit() and 1 <= int(value) <= count:
+        return int(value) - 1
+    st.warning(
+        md("The link asks for hypothesis “{}”; beam search kept {} here. Showing the best.", value, count)
+    )
+    return 0
+
 
 bundle, beam = sidebar()
 st.title("Translate")
@@ -16,30 +50,70 @@ if trace is None:
     st.stop()
 
 hypotheses = trace.hypotheses or (trace,)
+# A new sentence, model or beam starts on its best hypothesis; a fresh session (or a return from another
+# page, which drops the radio's state) on the one the URL names.
+decoded = (trace.model, trace.source, beam)
+if st.session_state.get("hyp_of") != decoded:
+    if "hyp_of" in st.session_state:
+        st.session_state.hyp = 0
+    st.session_state.hyp_of = decoded
+if "hyp" not in st.session_state:
+    st.session_state.hyp = url_hypothesis(len(hypotheses))
 choice = 0
 if len(hypotheses) > 1:
     st.caption(f"Beam search kept {len(hypotheses)} hypotheses; pick one to see its map.")
-    options = list(range(len(hypotheses)))
+    if st.session_state.get("hyp") not in range(len(hypotheses)):
+        st.session_state.hyp = 0
     choice = st.radio(
         "Hypothesis",
-        options,
-        format_func=lambda i: (
-            f"{hypotheses[i].translation or '(empty)'}  -  score {hypotheses[i].normalized_score:.3f}"
-            f" (log-prob {hypotheses[i].score:.2f}, {hypotheses[i].num_steps} steps)"
+        list(range(len(hypotheses))),
+        key="hyp",
+        format_func=lambda i: md(
+            "{}  -  score {:.3f} (log-prob {:.2f}, {} steps)",
+            hypotheses[i].translation or "(empty)",
+            hypotheses[i].normalized_score,
+            hypotheses[i].score,
+            hypotheses[i].num_steps,
         ),
         label_visibility="collapsed",
     )
+if choice:
+    st.query_params["hyp"] = str(choice + 1)
+else:
+    st.query_params.pop("hyp", None)
 trace = hypotheses[choice]
 
 st.caption("Translation")
 st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
 
+mark = False
 if trace.weights.shape[1] == 0:
     st.info("This model has no attention: the decoder sees only the fixed latent vector.")
 else:
-    mark = st.toggle("Mark each row's strongest link (argmax)", value=False)
-    fig = plots.alignment_heatmap(trace, mark_argmax=mark)
+    if "argmax" not in st.session_state:
+        st.session_state.argmax = url_flag("argmax")
+    mark = st.toggle("Mark each row's strongest link (argmax)", key="argmax")
+    if mark:
+        st.query_params["argmax"] = "1"
+    else:
+        st.query_params.pop("argmax", None)
+    if "words" not in st.session_state:
+        st.session_state.words = url_flag("words")
+    by_word = st.toggle(
+        "Words instead of pieces",
+        key="words",
+        help="A word's column adds up the attention its pieces received; its row is the mean of the "
+        "rows of the steps that wrote it, so each row still sums to 1.",
+    )
+    if by_word:
+        st.query_params["words"] = "1"
+        merged = words.merge(trace, bundle.src.kind, bundle.tgt.kind)
+        fig = plots.word_heatmap(trace, merged, mark_argmax=mark)
+    else:
+        st.query_params.pop("words", None)
+        fig = plots.alignment_heatmap(trace, mark_argmax=mark)
     chart(fig, key="heatmap")
+    st.caption(words.PIECE_KEY)
     alignment_table(trace)
 
     st.markdown(
@@ -60,7 +134,50 @@ else:
             }
         )
 
+st.markdown(
+    "**Your translation (forced decoding).** Type the translation you expect: the model is made to write "
+    "it, piece by piece, and shows the attention it uses for each piece and how probable it finds it."
+)
+reference = reference_input(
+    "Reference translation",
+    help="Forced decoding: at each step the decoder is fed the previous piece of this text instead of "
+    "its own choice. Press Enter to apply.",
+)
+if reference.strip():
+    try:
+        forced = cached_force(str(bundle.path), text, reference)
+    except search.InputError as err:
+        st.warning(md("{}", err))
+    else:
+        own, ref_score = trace.score, forced.score
+        st.caption(
+            md(
+                "log p(your translation) = {:.2f} over {} pieces (per piece {:.3f}); "
+                "log p(the model's own) = {:.2f} over {} pieces. {}",
+                ref_score,
+                forced.num_steps,
+                float(np.exp(ref_score / forced.num_steps)),
+                own,
+                trace.num_steps,
+                "The model finds yours more probable: its search missed it."
+                if ref_score > own
+                else "The model prefers its own translation.",
+            )
+        )
+        chart(plots.reference_chart(forced), key="reference-probs")
+        if forced.weights.shape[1]:
+            chart(plots.alignment_heatmap(forced, mark_argmax=mark), key="reference-map")
+            alignment_table(forced)
+
 c1, c2, c3 = st.columns(3)
-c1.download_button("Trace (JSON)", trace.to_json(indent=1), "trace.json", "application/json")
-c2.download_button("Attention (CSV)", trace.to_frame().to_csv(index=False), "attention.csv", "text/csv")
-c3.download_button("Alignment (Pharaoh)", trace.pharaoh() + "\n", "alignment.txt", "text/plain")
+c1.download_button("Trace (JSON)", trace.to_json(indent=1), download_name(trace, "json"), "application/json")
+c2.download_button(
+    "Attention (CSV)", trace.to_frame().to_csv(index=False), download_name(trace, "csv"), "text/csv"
+)
+c3.download_button(
+    "Alignment (Pharaoh)",
+    pharaoh_file(trace),
+    download_name(trace, "pharaoh.txt"),
+    "text/plain",
+    help="The links i-j (source piece i, target piece j, from 0), under comment lines naming the pieces.",
+)

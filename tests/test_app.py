@@ -3,6 +3,9 @@
 import base64
 import json
 import os
+import re
+import string
+import tomllib
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from attnviz import evaluate, plots, search
 from attnviz.checkpoint import load_model
 from attnviz.tasks import DING_PATH
-from pages.common import ROOT, available_models
+from pages.common import ROOT, available_models, download_name, literal, md, pharaoh_file, slug
 
 
 def app(**query) -> AppTest:
@@ -126,7 +129,7 @@ def test_html_is_shown_literally():
 def test_unknown_model_in_the_url_falls_back_with_a_message():
     at = app(model="no-such-model", s="26 nov 2026")
     assert not at.exception
-    assert any("no-such-model" in w.value for w in at.warning)
+    assert any("no-such-model" in unescaped(w.value) for w in at.warning)
     assert at.sidebar.selectbox[0].value in available_models()
 
 
@@ -136,7 +139,8 @@ def test_long_input_is_cut_with_a_message():
     at = app(model="dates-dot", s=long)
     assert not at.exception
     assert any("cut" in w.value for w in at.warning)
-    assert len(heatmap_spec(at)["layout"]["xaxis"]["ticktext"]) == bundle.config.max_src_len
+    # 64 columns (only some labelled: 64 labels do not fit, see figstyle.label_axis)
+    assert array(heatmap_spec(at)["data"][0]["z"]).shape[1] == bundle.config.max_src_len
 
 
 def step_page(**query) -> AppTest:
@@ -155,8 +159,9 @@ def test_step_page_shows_the_trace_numbers_of_the_chosen_step():
     assert not at.exception
     trace = search.translate(shipped("dates-dot"), "26 nov 2026")
     t = 2
-    hidden, scores, weights, context, concat, topk = charts(at)
+    hidden, scores, inputs, weights, context, concat, topk = charts(at)
     np.testing.assert_array_equal(array(hidden["data"][0]["z"])[0], trace.hidden[t])
+    np.testing.assert_array_equal(array(inputs["data"][0]["z"])[0], trace.hidden[t])  # dot: s_t itself
     np.testing.assert_array_equal(array(scores["data"][0]["y"]), trace.scores[t])
     np.testing.assert_array_equal(array(weights["data"][0]["y"]), trace.weights[t])
     strips = array(context["data"][0]["z"])
@@ -171,8 +176,9 @@ def test_every_step_chart_has_a_table_with_its_numbers():
     at = step_page(model="dates-dot", s="26 nov 2026", step="3")
     trace, t = search.translate(shipped("dates-dot"), "26 nov 2026"), 2
     tables = [d.value for d in at.tabs[0].dataframe]  # the Decoder steps tab, not the Sandbox
-    assert len(tables) == len(charts(at)) == 6  # one fallback per chart, in the same order
-    hidden, scores, weights, context, concat, topk = tables
+    assert len(tables) == len(charts(at)) == 7  # one fallback per chart, in the same order
+    hidden, scores, inputs, weights, context, concat, topk = tables
+    np.testing.assert_array_equal(inputs.iloc[:, 1], trace.encoder_states[0])  # h_1, what s_t meets
     np.testing.assert_array_equal(hidden.iloc[:, 0], trace.hidden[t])
     np.testing.assert_array_equal(scores["score"], trace.scores[t])
     np.testing.assert_array_equal(weights["weight"], trace.weights[t])
@@ -191,17 +197,17 @@ def test_step_page_says_when_the_output_layer_is_the_embedding_matrix(name: str)
 
 def test_step_buttons_move_and_the_url_follows():
     at = step_page(model="dates-dot", s="26 nov 2026", step="1")
-    at.button[1].click().run()  # Next
+    at.button[2].click().run()  # Next (button 0 is Play)
     assert at.query_params["step"] == ["2"] or at.query_params["step"] == "2"
     assert "Step 2 of" in at.subheader[0].value
-    at.button[0].click().run()  # Previous
+    at.button[1].click().run()  # Previous
     assert "Step 1 of" in at.subheader[0].value
 
 
 def test_what_if_temperature_is_marked_and_not_the_model():
     at = step_page(model="dates-dot", s="26 nov 2026", step="1")
     at.slider(key="temp0").set_value(3.0).run()
-    weights = charts(at)[2]
+    weights = charts(at)[3]
     assert len(weights["data"]) == 2 and "what-if" in weights["data"][1]["name"]
     trace = search.translate(shipped("dates-dot"), "26 nov 2026")
     np.testing.assert_array_equal(array(weights["data"][0]["y"]), trace.weights[0])  # model unchanged
@@ -270,7 +276,7 @@ def test_bottleneck_and_models_pages_render():
     assert not at.exception
     at = page("pages/models.py")
     assert not at.exception
-    assert any("dates-dot" in e.label for e in at.expander)
+    assert any("dates-dot" in unescaped(e.label) for e in at.expander)
 
 
 def test_models_overview_reads_each_models_metrics():
@@ -338,3 +344,306 @@ def test_bottleneck_table_is_read_from_the_metrics_files():
     np.testing.assert_allclose(bottoms, [low for low, _ in intervals])
     assert any(b["bleu_ci"] is None for b in buckets) and any(b["bleu_ci"] for b in buckets)
     assert any("95% interval lies wholly above" in m.value for m in at.markdown)
+
+
+# --- Item 6: user text is shown literally, never as Markdown -------------------------------------------
+
+EVIL = "x' **Your session expired**: [sign in](https://example.com) ![x](http://127.0.0.1:9/evil.png)"
+
+
+def unescaped(markdown: str) -> str:
+    """What a `literal` text reads as on screen: the backslash escapes resolved, the word joiners
+    invisible."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EVIL,
+        "bare https://example.com www.example.com me@example.com mailto:me@example.com",
+        "math $x^2$ $$y$$ \\(z\\) :red[red] :blue-background[b] :material/home: :smile: :streamlit: :+1:",
+        "<b>html</b> <img src=x onerror=alert(1)> &amp; # head\n1. list\n> quote\n- item",
+        "a -> b <- c <-> d -- e >= f <= g ~= h `code` ~~strike~~ _em_ \\*star\\* back\\slash",
+    ],
+)
+def test_literal_escapes_every_markdown_construct(text):
+    shown = literal(text)
+    assert unescaped(shown) == " ".join(text.splitlines())  # the same text, on one line
+    assert "\n" not in shown
+    for i, c in enumerate(shown):  # every ASCII punctuation character is escaped
+        if c in string.punctuation and c != "\\":
+            assert shown[i - 1] == "\\", (c, shown[: i + 1])
+    # The patterns Streamlit rewrites after escapes are resolved are broken up by a word joiner:
+    plain = shown.replace("\\", "")
+    for pattern in ("https://", "www.", "@example", ":smile:", ":streamlit:", " -> ", " >= "):
+        assert pattern not in plain
+    assert md("Model “{}”: {:.2f}", text, 1.234) == f"Model “{shown}”: 1.23"  # numbers stay numbers
+
+
+def test_a_spoofed_message_in_the_url_is_shown_literally():
+    at = app(model=EVIL, s="26 nov 2026")
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "no model called" in w.value)
+    assert unescaped(warning) == f"There is no model called “{EVIL}” here; showing the default model instead."
+    assert "**Your" not in warning and "](" not in warning and "![" not in warning
+
+
+def test_the_cut_warning_quotes_the_input_literally():
+    evil = " ".join(["26 nov 2026 **bold** [a](https://example.com)"] * 10)
+    at = app(model="dates-dot", s=evil)
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "cut" in w.value)
+    assert "\\*\\*bold\\*\\*" in warning and "](" not in warning
+
+
+def test_odd_values_in_the_url_fall_back_with_an_escaped_message():
+    at = app(model="dates-dot", s="26 nov 2026", beam="3", hyp=EVIL, argmax="**yes**")
+    assert not at.exception
+    said = [unescaped(w.value) for w in at.warning]
+    assert any(EVIL in w and "Showing the best" in w for w in said)
+    assert any("**yes**" in w for w in said)
+    assert all("](" not in w.value for w in at.warning)
+    assert at.radio[0].value == 0 and at.toggle[0].value is False
+    at = page("pages/compare.py", model="de-en-dot", s="Ich habe keine Zeit.", cmp=[EVIL, "de-en-dot"])
+    assert not at.exception
+    assert at.multiselect[0].value == ["de-en-dot"]
+    assert any(EVIL in unescaped(w.value) and "](" not in w.value for w in at.warning)
+
+
+# --- Item 14: the smaller things -------------------------------------------------------------------------
+
+
+def test_the_model_picker_shows_names_and_describes_the_choice_below():
+    at = app(model="de-en-general", s="Ich habe keine Zeit.")
+    picker = at.sidebar.selectbox[0]
+    assert picker.options == list(available_models())  # short enough for the sidebar
+    assert any(unescaped(c.value) == "German→English, general attention" for c in at.sidebar.caption)
+
+
+def test_the_sentence_box_has_no_counter_over_its_text():
+    at = app(model="dates-dot", s="26 nov 2026")
+    box = at.text_input(key="sentence")
+    assert box.proto.max_chars == 0  # the "160/2000" counter is drawn over the last word
+    assert f"{search.MAX_INPUT_CHARS:,} characters" in box.proto.help
+    at = app(model="dates-dot", s="x" * (search.MAX_INPUT_CHARS + 1))
+    assert any("limit" in w.value for w in at.warning)  # the limit is still kept, in code
+
+
+def test_the_examples_box_forgets_its_example_once_the_user_types():
+    at = app(model="dates-dot")
+    examples = at.selectbox(key="example").options
+    at.selectbox(key="example").set_value(examples[1]).run()
+    assert at.text_input(key="sentence").value == examples[1]
+    at.text_input(key="sentence").set_value("1 jan 2000").run()
+    assert at.selectbox(key="example").value is None
+    assert at.code[0].value == search.translate(shipped("dates-dot"), "1 jan 2000").translation
+
+
+def test_downloads_are_named_by_model_and_sentence():
+    trace = search.translate(shipped("dates-dot"), "Thursday, 26 Nov 2026")
+    assert download_name(trace, "json") == "attnviz-dates-dot-thursday-26-nov-2026.json"
+    for odd in ("../../etc/passwd", "a/b\\c:d", "안녕하세요", "", "x" * 500, "Übung straße"):
+        name = slug(odd)
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) and len(name) <= 40, name
+    assert slug("Übung straße") == "ubung-strae"  # ascii letters kept where they exist
+
+
+def test_the_pharaoh_file_names_its_pieces_and_keeps_the_links_parseable():
+    trace = search.translate(shipped("dates-dot"), "26 nov 2026")
+    text = pharaoh_file(trace)
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    links = [line for line in text.splitlines() if not line.startswith("#")]
+    assert links == [trace.pharaoh()]
+    assert all(re.fullmatch(r"\d+-\d+", link) for link in links[0].split())
+    source = next(c for c in comments if c.startswith("# source pieces: ")).removeprefix("# source pieces: ")
+    target = next(c for c in comments if c.startswith("# target pieces: ")).removeprefix("# target pieces: ")
+    assert source.split() == [f"{i}:{p}" for i, p in enumerate(trace.source_pieces)]
+    assert target.split() == [f"{j}:{p}" for j, p in enumerate(trace.target_pieces)]
+    assert any("dates-dot" in c for c in comments)
+
+
+def test_toolbar_is_for_viewers():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["toolbarMode"] in ("viewer", "minimal")  # no Deploy button
+
+
+def test_the_app_requirements_leave_out_the_test_tools():
+    app_reqs = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    dev = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    names = {line.split("=")[0].strip() for line in app_reqs if line and not line.startswith("#")}
+    assert not names & {"pytest", "ruff", "playwright"}
+    dev_names = {line.split("==")[0].strip() for line in dev if line and not line.startswith("#")}
+    assert "-r requirements.txt" in dev and {"pytest", "ruff", "playwright"} <= dev_names
+    # Every requirement is pinned exactly (torch above all: a range would pull a multi-GB CUDA build).
+    for line in app_reqs + dev:
+        if line and not line.startswith(("#", "-")):
+            assert "==" in line, f"not pinned: {line}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    test_command = next(line for line in readme.splitlines() if "pytest" in line and "pip install" in line)
+    assert "-r requirements-dev.txt" in test_command
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")  # CI runs it verbatim
+
+
+# --- Item 9: the shareable URL restores what the user chose ------------------------------------------------
+
+
+def test_translate_restores_hypothesis_and_argmax_from_the_url():
+    at = page("pages/translate.py", model="dates-dot", s="26 nov 2026", beam="5", hyp="2", argmax="1")
+    assert not at.exception
+    best = search.translate(shipped("dates-dot"), "26 nov 2026", beam=5)
+    assert at.radio[0].value == 1 and at.toggle[0].value is True
+    np.testing.assert_array_equal(array(heatmap_spec(at)["data"][0]["z"]), best.hypotheses[1].weights)
+    assert at.code[0].value == (best.hypotheses[1].translation or "(empty)")
+    assert len(heatmap_spec(at)["data"]) > 1  # the argmax marks
+    at.radio[0].set_value(2).run()
+    at.toggle[0].set_value(False).run()
+    assert at.query_params["hyp"] in ("3", ["3"]) and "argmax" not in at.query_params
+    at.text_input(key="sentence").set_value("1 jan 2000").run()  # a new sentence starts on the best
+    assert at.radio[0].value == 0 and "hyp" not in at.query_params
+
+
+def test_compare_restores_models_and_reference_from_the_url():
+    query = {"model": "de-en-dot", "s": "Ich habe keine Zeit.", "ref": "I have no time."}
+    at = page("pages/compare.py", **query, cmp=["de-en-general", "de-en-dot"])
+    assert not at.exception
+    assert at.multiselect[0].value == ["de-en-general", "de-en-dot"]
+    assert at.text_input(key="reference").value == "I have no time."
+    assert [c.value for c in at.code] == [
+        search.translate(shipped(n), "Ich habe keine Zeit.").translation
+        for n in ("de-en-general", "de-en-dot")
+    ]
+    assert any("chrF" in c.value for c in at.caption)
+    at.multiselect[0].unselect("de-en-general").run()
+    assert at.query_params["cmp"] in ("de-en-dot", ["de-en-dot"])
+
+
+def test_bottleneck_restores_its_sentence_from_the_url():
+    at = page("pages/bottleneck.py", model="de-en-dot", long="Ich bin sehr müde.")
+    assert not at.exception
+    assert at.text_input(key="bottleneck_sentence").value == "Ich bin sehr müde."
+    expected = search.translate(shipped("de-en-dot"), "Ich bin sehr müde.").translation
+    assert expected in [c.value for c in at.code]
+
+
+# ---------------------------------------------------------------- issue 12, item 3: input the model never saw
+
+
+def test_capitals_in_a_caseless_task_are_read_in_lowercase():
+    at = app(model="g2p-dot", s="Attention")
+    assert not at.exception
+    lower = search.translate(shipped("g2p-dot"), "attention")
+    assert at.code[0].value == lower.translation  # not "T EH N SH AH N" from an unknown "A"
+    assert "&lt;unk&gt;" not in heatmap_spec(at)["layout"]["xaxis"]["ticktext"]
+    assert not at.warning and any("lowercase" in c.value for c in at.caption)
+
+
+def test_korean_into_de_en_warns_and_marks_each_unknown_piece():
+    korean = "안녕하세요 친구야 여기 있어"
+    at = app(model="de-en-dot", s=korean)
+    assert not at.exception
+    trace = search.translate(shipped("de-en-dot"), korean)
+    unknown = np.flatnonzero(trace.source_ids == 1).tolist()  # the tokenizer's unknown id
+    assert len(unknown) >= 4
+    said = " ".join(w.value for w in at.warning)
+    assert f"{len(unknown)} of {len(trace.source_ids)} pieces are unknown" in said and "Hangul" in said
+    boxes = heatmap_spec(at)["layout"]["shapes"]  # one dashed box per unknown column, over every row
+    assert sorted(b["x0"] + 0.5 for b in boxes) == unknown
+    assert all(b["line"]["dash"] == "dash" and b["y1"] - b["y0"] == trace.num_steps for b in boxes)
+
+
+def test_a_sentence_into_the_dates_model_is_not_a_date():
+    at = app(model="dates-dot", s="Ich habe keine Zeit.")
+    assert not at.exception
+    assert any("does not look like a date" in w.value for w in at.warning)
+    assert not app(model="dates-dot", s="thursday, 26 nov 2026").warning
+
+
+@pytest.mark.parametrize(
+    ("path", "beam"), [("pages/translate.py", 1), ("pages/translate.py", 3), ("pages/step.py", 1)]
+)
+def test_the_confidence_shown_is_the_traces_own(path, beam):
+    sentence = "Ich habe keine Zeit."
+    at = page(path, model="de-en-dot", s=sentence, beam=str(beam))
+    assert not at.exception
+    trace = search.translate(shipped("de-en-dot"), sentence, beam=beam)
+    caption = next(c.value for c in at.caption if "confidence" in c.value)
+    found = re.search(
+        r"probability ([0-9.e+-]+) over its (\d+) pieces; least sure at step (\d+).*p = ([0-9.e+-]+)", caption
+    )
+    assert found, caption
+    mean, steps, step, least = found.groups()
+    log_probs = trace.log_probs.astype(np.float64)
+    assert float(mean) == pytest.approx(np.exp(log_probs.mean()), abs=5e-4)
+    assert int(steps) == trace.num_steps and int(step) == int(log_probs.argmin()) + 1
+    assert float(least) == pytest.approx(np.exp(log_probs.min()), abs=5e-4)
+
+
+# ---------------------------------------------------------------- issue 12, item 13: no corpus installed
+
+
+def test_the_paired_test_works_from_the_shipped_test_split_without_the_corpus(monkeypatch, tmp_path):
+    from attnviz import tasks
+    from pages import common
+
+    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-trans-de-en"))
+    common._cached_paired_gap.clear()  # an earlier test may have computed it from the corpus
+    at = page("pages/bottleneck.py", model="de-en-dot")
+    next(t for t in at.toggle if t.key == "paired").set_value(True).run(timeout=600)
+    assert not at.exception and not at.warning
+    shown = next(d.value for d in at.dataframe if "paired 95% interval" in d.value.columns)
+    # metrics.json was computed from the corpus: the shipped sentences give the same numbers.
+    dot, none = (shipped(n).metrics["greedy"]["by_length"] for n in ("de-en-dot", "de-en-none"))
+    buckets = [b for b in dot if dot[b]["n"] >= 20]
+    assert [f"{b} words" for b in buckets] == list(shown["source length"])
+    assert list(shown["sentences"]) == [dot[b]["n"] for b in buckets]
+    np.testing.assert_allclose(shown["gap (BLEU)"], [dot[b]["bleu"] - none[b]["bleu"] for b in buckets])
+    common._cached_paired_gap.clear()  # not to be read by a later test with the corpus back
+
+
+def test_the_train_page_says_before_any_click_that_de_en_data_is_missing(monkeypatch, tmp_path):
+    from attnviz import tasks
+
+    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-trans-de-en"))
+    at = page("pages/train.py")
+    box = next(s for s in at.selectbox if s.key == "task")
+    assert any("de-en" in o and "not installed" in o for o in box.options)
+    box.set_value("de-en").run()
+    assert not at.exception
+    assert any("apt-get install trans-de-en" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Start training"]
+
+
+def test_the_word_map_is_the_merged_piece_map_and_the_pieces_have_a_key():
+    from attnviz import words
+
+    sentence = "Die Schulen sind geöffnet."
+    at = page("pages/translate.py", model="de-en-dot", s=sentence)
+    assert not at.exception
+    assert any("·" in c.value and "␣" in c.value for c in at.caption)  # the key to the piece marks
+    at.toggle(key="words").set_value(True).run()
+    assert not at.exception
+    trace = search.translate(shipped("de-en-dot"), sentence)
+    merged = words.merge(trace)
+    assert merged.weights.shape[1] < trace.weights.shape[1]  # "Schul ·en" became one word
+    spec = heatmap_spec(at)
+    np.testing.assert_allclose(array(spec["data"][0]["z"]), merged.weights, rtol=1e-6)
+    assert spec["layout"]["xaxis"]["ticktext"] == plots.escape(merged.source_words)
+    assert spec["layout"]["yaxis"]["ticktext"] == plots.escape(merged.target_words)
+    assert at.query_params["words"] in ("1", ["1"])  # the link keeps the view
+
+
+def test_a_reference_shows_its_forced_map_and_each_piece_s_probability():
+    at = page("pages/translate.py", model="dates-dot", s="26 nov 2026", ref="2026-11-25")
+    assert not at.exception
+    forced = search.force(shipped("dates-dot"), "26 nov 2026", "2026-11-25")
+    probs = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "reference-probs" in c.proto.id)
+    fmap = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "reference-map" in c.proto.id)
+    np.testing.assert_allclose(array(probs["data"][0]["y"]), np.exp(forced.log_probs), rtol=1e-6)
+    np.testing.assert_array_equal(array(fmap["data"][0]["z"]), forced.weights)
+    # The wrong day is the one piece the model would not write: hatched, its own choice named.
+    hatched = [i for i, shape in enumerate(probs["data"][0]["marker"]["pattern"]["shape"]) if shape]
+    assert [forced.target_pieces[i] for i in hatched] == ["5"]
+    assert "prefers its own" in " ".join(c.value for c in at.caption)
+    at.text_input(key="reference").set_value("").run()
+    assert "ref" not in at.query_params

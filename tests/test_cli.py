@@ -7,9 +7,12 @@ import sys
 import numpy as np
 import pytest
 
+from attnviz import search
+from attnviz.checkpoint import load_model
 from attnviz.cli import main
 from attnviz.search import MAX_INPUT_CHARS
 from attnviz.trace import Trace
+from pages.common import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +116,26 @@ def test_console_script_errors_without_traceback(model_dir):
         check=False,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "empty" in proc.stderr
+
+
+def test_translate_with_a_reference_prints_each_piece_s_probability(capsys):
+    bundle = load_model(ROOT / "models" / "dates-dot")
+    assert main(["translate", "-m", "dates-dot", "26 nov 2026", "--reference", "2026-11-25"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    forced = search.force(bundle, "26 nov 2026", "2026-11-25")
+    rows = [line.split("\t") for line in lines[:-1]]
+    assert [p for p, _ in rows] == list(forced.target_pieces)
+    np.testing.assert_allclose([float(q) for _, q in rows], np.exp(forced.log_probs), atol=1e-4)
+    assert float(rows[-2][1]) < 0.01  # the model is sure the day is 26, not 25
+    assert lines[-1] == forced.pharaoh()
+
+
+def test_translate_json_with_a_reference_is_the_forced_trace(capsys):
+    assert main(["translate", "-m", "dates-dot", "26 nov 2026", "--reference", "2026-11-25", "--json"]) == 0
+    trace = Trace.from_json(capsys.readouterr().out)
+    assert trace.translation == "2026-11-25"
+
+
+def test_a_reference_with_beam_is_refused(capsys):
+    assert main(["translate", "-m", "dates-dot", "26 nov 2026", "--reference", "x", "--beam", "5"]) == 2
+    assert "--reference" in capsys.readouterr().err

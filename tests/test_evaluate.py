@@ -1,14 +1,32 @@
 """Evaluation: the task's own test split, metrics from real decodes, model cards from metrics."""
 
 import dataclasses
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_or_skip
 
-from attnviz.checkpoint import Bundle
+from attnviz import tasks
+from attnviz.checkpoint import Bundle, list_models, load_model
 from attnviz.config import TrainConfig
-from attnviz.evaluate import evaluate, forced_weights, load_corpus, model_card, paired_gap, quality
-from attnviz.tasks import Pair
+from attnviz.evaluate import (
+    TEST_SPLIT,
+    evaluate,
+    forced_weights,
+    load_corpus,
+    load_test_split,
+    model_card,
+    paired_gap,
+    quality,
+    read_test_split,
+    write_metrics,
+    write_test_split,
+)
+from attnviz.tasks import DataError, Pair
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def with_train_config(bundle: Bundle, **fields) -> Bundle:
@@ -72,3 +90,56 @@ def test_paired_gap_buckets_the_shared_test_split(tiny_bundle):
     other_split = with_train_config(tiny_bundle("general"), task="reverse", data_size=400, data_seed=5)
     with pytest.raises(ValueError, match="not tested on the same sentences"):
         paired_gap(dot, other_split)
+
+
+def test_the_test_split_file_round_trips_and_refuses_bad_lines(tmp_path):
+    pairs = [Pair("Das ist gut.", "That is good."), Pair("Straße 😀", "street")]
+    write_test_split(tmp_path / TEST_SPLIT, pairs)
+    assert read_test_split(tmp_path / TEST_SPLIT) == pairs
+    with pytest.raises(ValueError, match="tab"):
+        write_test_split(tmp_path / "x.tsv", [Pair("a\tb", "c")])
+    (tmp_path / "bad.tsv").write_text("a\tb\nno tab here\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 2: no tab"):
+        read_test_split(tmp_path / "bad.tsv")
+
+
+def test_write_metrics_writes_the_pairs_the_metrics_were_computed_on(bundle, tmp_path):
+    bundle = dataclasses.replace(with_train_config(bundle, task="reverse", data_size=200), path=tmp_path)
+    result = evaluate(bundle, beams=(1,), limit=15)
+    write_metrics(bundle, result)
+    assert read_test_split(tmp_path / TEST_SPLIT) == [
+        Pair(p.source, p.target) for p in load_corpus(bundle).test[:15]
+    ]
+
+
+def without_corpus(bundle: Bundle, directory: Path, pairs: list[Pair]) -> Bundle:
+    """`bundle` as a model whose corpus file is gone, evaluated on `pairs` (written beside it)."""
+    directory.mkdir()
+    write_test_split(directory / TEST_SPLIT, pairs)
+    missing = with_train_config(bundle, task="tsv", data_path=str(directory / "gone.tsv"))
+    return dataclasses.replace(missing, path=directory, metrics={"pairs": len(pairs)})
+
+
+def test_without_its_corpus_a_model_is_tested_on_the_shipped_split(tiny_bundle, tmp_path):
+    pairs = [Pair(w, w[::-1]) for w in ("hello", "the cat sat", "abc", "good morning", "a dog")] * 8
+    dot = without_corpus(tiny_bundle("dot"), tmp_path / "dot", pairs)
+    general = without_corpus(tiny_bundle("general"), tmp_path / "general", pairs)
+    with pytest.raises(DataError):
+        load_corpus(dot)  # the corpus itself is gone
+    assert load_test_split(dot) == pairs
+    gap = paired_gap(dot, general)
+    assert sum(row["n"] for row in gap.values()) == len(pairs) and gap["<=5"]["gap_ci"] is not None
+    with pytest.raises(DataError, match="computed on 41"):
+        load_test_split(dataclasses.replace(dot, metrics={"pairs": 41}))
+    with pytest.raises(DataError, match="gone.tsv"):
+        load_test_split(dataclasses.replace(dot, path=tmp_path))  # no shipped copy either
+
+
+@pytest.mark.parametrize("name", [p.name for p in list_models(MODELS)])
+def test_each_shipped_test_split_is_the_split_its_metrics_came_from(name):
+    bundle = load_model(MODELS / name)
+    if bundle.train_config.task == "de-en":
+        require_or_skip(os.path.exists(tasks.DING_PATH), f"{tasks.DING_PATH} not installed (trans-de-en)")
+    shipped = read_test_split(MODELS / name / TEST_SPLIT)
+    corpus = load_corpus(bundle).test[: bundle.metrics["pairs"]]
+    assert shipped == [Pair(p.source, p.target) for p in corpus]  # the same pairs: the same numbers

@@ -17,6 +17,7 @@ from attnviz.search import (
     InputError,
     beam_paths,
     check_sentence,
+    force,
     greedy_paths,
     translate,
     translate_batch,
@@ -341,3 +342,32 @@ def test_input_with_no_pieces_is_an_input_error(tiny_bundle, text: str) -> None:
 def test_lone_surrogate_is_an_input_error(tiny_bundle) -> None:
     with pytest.raises(InputError):
         translate(tiny_bundle("dot"), "abc\udcff")
+
+
+# --- forced decoding of a reference -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forcing_the_model_s_own_translation_gives_its_own_trace(tiny_bundle, kind: str) -> None:
+    bundle = tiny_bundle(kind)
+    for text in SENTENCES:
+        greedy = translate(bundle, text)
+        if not greedy.finished or not greedy.translation:
+            continue
+        assert_traces_close(force(bundle, text, greedy.translation), greedy)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forced_trace_is_the_reference_teacher_forced(tiny_bundle, kind: str) -> None:
+    bundle = tiny_bundle(kind)
+    reference = "olleh"  # not what the model writes for "a dog"
+    trace = force(bundle, "a dog", reference)
+    assert trace.target_ids.tolist() == [*bundle.tgt.encode(reference).ids, EOS]
+    assert trace.translation == reference and trace.finished
+    check_invariants(bundle, trace, greedy=False)
+    check_against_teacher_forcing(bundle, trace)  # log_probs are p(reference piece), weights its attention
+
+
+def test_forcing_an_empty_reference_is_an_input_error(tiny_bundle) -> None:
+    with pytest.raises(InputError):
+        force(tiny_bundle("dot"), "a dog", "   ")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from attnviz.checkpoint import list_models, load_model
+from attnviz.evaluate import model_card
 from attnviz.recipes import RECIPES, recipe
 from attnviz.search import translate
 from attnviz.tasks import EXAMPLES
@@ -44,3 +45,16 @@ def test_the_de_en_models_share_tokenizers_and_size():
 
 def test_every_recipe_names_a_family_model():
     assert set(RECIPES) <= FAMILY
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_model_card_is_written_by_evaluate_for_users(name):
+    """The card is exactly what `attnviz evaluate` writes from metrics.json (no hand edits), and it reads
+    as a card for users: what the model does and how good it is first, not how its runs were scheduled."""
+    bundle = load_model(MODELS / name)
+    card = (MODELS / name / "README.md").read_text(encoding="utf-8")
+    assert card == model_card(bundle, bundle.metrics)
+    assert card.index("## How good it is") < card.index("## The model") < card.index("## Reproduce")
+    assert card.splitlines()[2].startswith("This model ")
+    for dev_log in ("session", "2-core", "two at a time", "thread"):
+        assert dev_log not in card.lower(), dev_log

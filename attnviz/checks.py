@@ -1,0 +1,167 @@
+"""Input checks: is this sentence something the model was trained on, and how sure is the model?
+
+An encoder reads an unseen character as the unknown piece <unk>, and a decoder always emits *some*
+sentence, fluent or not: these checks say so instead of letting a guess look like a translation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnviz import tasks
+from attnviz.checkpoint import Bundle
+from attnviz.tokenizer import UNK
+from attnviz.trace import Trace
+
+MAX_LISTED = 12  # unknown characters named in a message; the rest are counted
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence for the user. `template` is ours; `values` come from the user or the model, and a page
+    must show them literally (pages.common.md(template, *values)); `text()` is the plain version."""
+
+    template: str
+    values: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        return self.template.format(*self.values)
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """The model's own probabilities of the pieces it emitted (trace.log_probs), in two numbers."""
+
+    mean: float  # geometric mean, exp(mean_t log p(y_t)): the per-piece probability of the whole output
+    least_step: int  # 0-based step of the least probable emitted piece
+    least: float  # its probability
+    piece: str  # the piece emitted there
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the checks found about one traced sentence; `warnings` and `notes` say it in English."""
+
+    unknown: tuple[int, ...]  # source positions read as <unk>
+    unknown_characters: tuple[str, ...]  # the characters behind them, each once, in order
+    foreign_scripts: tuple[str, ...]  # scripts of letters outside the task's script, e.g. ("Hangul",)
+    off_domain: bool  # the input lacks what every training input has (dates: a digit or a month name)
+    folded: bool  # the input's case was folded before encoding (a caseless task)
+    confidence: Confidence
+    warnings: tuple[Message, ...]
+    notes: tuple[Message, ...]
+
+
+def task_of(bundle: Bundle) -> str:
+    return bundle.train_config.task if bundle.train_config else "tsv"
+
+
+def normalise(bundle: Bundle, text: str) -> str:
+    """`text` as the model's task reads it: case folded where the task is caseless (g2p)."""
+    return text.casefold() if task_of(bundle) in tasks.CASELESS else text
+
+
+def unknown_pieces(trace: Trace) -> tuple[int, ...]:
+    """Positions of the source pieces the tokenizer did not know (id UNK, shown as <unk>)."""
+    return tuple(int(i) for i in np.flatnonzero(trace.source_ids == UNK))
+
+
+def unknown_characters(bundle: Bundle, text: str) -> tuple[str, ...]:
+    """The characters of `text` the model's source tokenizer cuts into <unk>, each once, in order."""
+    encoded = bundle.src.encode(text)
+    found = (text[a:b] for i, (a, b) in zip(encoded.ids, encoded.spans, strict=True) if i == UNK)
+    return tuple(dict.fromkeys(c for span in found for c in span if not c.isspace()))
+
+
+def script(char: str) -> str:
+    """The Unicode script of a letter, from its name: "Latin", "Hangul", "Cyrillic", "CJK", ..."""
+    word = unicodedata.name(char, "UNKNOWN").split()[0]
+    return word if word == "CJK" else word.title()
+
+
+def foreign_scripts(task: str, text: str) -> dict[str, int]:
+    """Letters of `text` outside the script of the task's training sources: {script: count}."""
+    expected = tasks.SOURCE_SCRIPT.get(task)
+    out: dict[str, int] = {}
+    if expected is None:
+        return out
+    for c in text:
+        if c.isalpha() and (name := script(c)) != expected:
+            out[name] = out.get(name, 0) + 1
+    return out
+
+
+def confidence(trace: Trace) -> Confidence:
+    """Geometric-mean probability of the emitted pieces and the least confident step."""
+    log_probs = trace.log_probs.astype(np.float64)  # (T,)
+    t = int(log_probs.argmin())
+    return Confidence(float(np.exp(log_probs.mean())), t, float(np.exp(log_probs[t])), trace.target_pieces[t])
+
+
+def probability(p: float) -> str:
+    """A probability written the way the pages write it: 3 decimals, or 2 significant digits if tiny."""
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _listed(chars: tuple[str, ...]) -> str:
+    more = len(chars) - MAX_LISTED
+    return ", ".join(f"“{c}”" for c in chars[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
+def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
+    """Everything worth telling the user about `trace` of `bundle`: `typed` is the text as entered."""
+    task = task_of(bundle)
+    unknown = unknown_pieces(trace)
+    chars = unknown_characters(bundle, trace.source) if unknown else ()
+    scripts = foreign_scripts(task, trace.source)
+    domain = tasks.DOMAIN.get(task)
+    off_domain = domain is not None and not domain[1](trace.source)
+    folded = task in tasks.CASELESS and typed != typed.casefold()
+    sure = confidence(trace)
+
+    warnings = []
+    if unknown:
+        n, S = len(unknown), len(trace.source_ids)
+        pieces = "piece is" if S == 1 else "pieces are"
+        warnings.append(
+            Message(
+                f"**{n} of {S} {pieces} unknown to this model** (outlined in the map): it never saw "
+                + ("{} in training and" if chars else "them in training and")
+                + " reads each as `<unk>`, so its answer cannot depend on what they say.",
+                (_listed(chars),) if chars else (),
+            )
+        )
+    if scripts:
+        letters = sum(scripts.values())
+        warnings.append(
+            Message(
+                f"**This model was trained on {tasks.SOURCE_SCRIPT[task]} script only**; {letters} "
+                f"letter{'s' if letters > 1 else ''} here {'are' if letters > 1 else 'is'} in {{}}.",
+                (", ".join(scripts),),
+            )
+        )
+    if off_domain:
+        warnings.append(
+            Message(
+                f"**This does not look like {domain[0]}**, the only kind of input this model was "
+                "trained on: its answer is a guess."
+            )
+        )
+    notes = []
+    if folded:
+        notes.append(
+            Message("Read in lowercase: case means nothing to this task, and its training words have none.")
+        )
+    best = " (best hypothesis)" if trace.hypotheses else ""
+    notes.append(
+        Message(
+            f"The model's confidence{best}: geometric-mean probability {probability(sure.mean)} over its "
+            f"{trace.num_steps} pieces; least sure at step {sure.least_step + 1}, “{{}}” "
+            f"(p = {probability(sure.least)}).",
+            (sure.piece,),
+        )
+    )
+    return Findings(unknown, chars, tuple(scripts), off_domain, folded, sure, tuple(warnings), tuple(notes))

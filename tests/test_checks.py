@@ -1,0 +1,106 @@
+"""Input checks: unknown pieces, foreign scripts, inputs unlike the task's, the model's confidence."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from attnviz import checks, search, tasks
+from attnviz.checkpoint import Bundle
+from attnviz.config import TrainConfig
+from attnviz.tokenizer import UNK
+
+
+def as_task(bundle: Bundle, task: str) -> Bundle:
+    return dataclasses.replace(bundle, train_config=TrainConfig(task=task))
+
+
+@pytest.fixture
+def bundle(tiny_bundle) -> Bundle:
+    return tiny_bundle("dot")  # no training config: a user's (tsv) model, known characters only
+
+
+def test_unknown_pieces_are_the_positions_of_the_unknown_id(bundle):
+    trace = search.translate(bundle, "abc ☃ de 😀")
+    unknown = checks.unknown_pieces(trace)
+    assert unknown and all(trace.source_ids[i] == UNK for i in unknown)
+    assert [trace.source_pieces[i] for i in unknown] == ["<unk>"] * len(unknown)
+    assert checks.unknown_pieces(search.translate(bundle, "abc de")) == ()
+
+
+def test_unknown_characters_are_named_once_each_in_order(bundle):
+    assert checks.unknown_characters(bundle, "☃☃ a 😀 ☃") == ("☃", "😀")
+    assert checks.unknown_characters(bundle, "hello") == ()
+
+
+def test_the_unknown_warning_counts_pieces_and_keeps_user_text_out_of_the_template(bundle):
+    trace = search.translate(bundle, "abc ☃ de")
+    found = checks.check(bundle, trace, "abc ☃ de")
+    n, S = len(found.unknown), len(trace.source_ids)
+    (warning,) = found.warnings
+    assert f"{n} of {S} pieces are unknown" in warning.text() and "“☃”" in warning.text()
+    assert "☃" not in warning.template and warning.values  # the page escapes the values, not ours
+    assert not checks.check(bundle, search.translate(bundle, "abc de")).warnings
+
+
+def test_caseless_tasks_fold_case_before_encoding(bundle):
+    g2p = as_task(bundle, "g2p")
+    assert checks.normalise(g2p, "Hello WORLD") == "hello world"
+    assert checks.normalise(as_task(bundle, "dates"), "Hello") == "Hello"  # dates are trained in 3 cases
+    assert search.prepare(g2p, "HeLLo").encoded == search.prepare(g2p, "hello").encoded
+    trace = search.translate(g2p, "Hello")
+    found = checks.check(g2p, trace, "Hello")
+    assert found.folded and trace.source == "hello" and not found.unknown
+    assert any("lowercase" in note.text() for note in found.notes)
+
+
+def test_letters_outside_the_tasks_script_are_counted_by_script(bundle):
+    assert checks.foreign_scripts("de-en", "Ich bin 안녕 Иван müde") == {"Hangul": 2, "Cyrillic": 4}
+    assert checks.foreign_scripts("de-en", "Straße, 2026! 😀") == {}  # Latin letters; not letters
+    assert checks.foreign_scripts("tsv", "안녕") == {}  # a user's file has no fixed script
+    found = checks.check(as_task(bundle, "de-en"), search.translate(bundle, "ab 안녕"))
+    assert any("Latin script" in w.text() and "2 letters" in w.text() for w in found.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("26 nov 2026", True),
+        ("Thursday", True),
+        ("the 3rd of MARCH", True),
+        ("11/26/26", True),
+        ("Ich habe keine Zeit.", False),
+        ("hello world", False),
+    ],
+)
+def test_a_date_has_a_digit_or_a_month_or_weekday_name(text, date):
+    assert tasks.looks_like_date(text) is date
+
+
+def test_input_unlike_the_tasks_is_flagged_only_for_tasks_that_define_it(bundle):
+    dates = as_task(bundle, "dates")
+    said = checks.check(dates, search.translate(dates, "hello world")).warnings
+    assert any("does not look like a date" in w.text() for w in said)
+    assert not checks.check(dates, search.translate(dates, "the cat 26")).off_domain
+    assert not checks.check(bundle, search.translate(bundle, "hello world")).off_domain
+
+
+def test_confidence_is_the_traces_own_probabilities(bundle):
+    trace = search.translate(bundle, "hello world")
+    sure = checks.confidence(trace)
+    probs = np.exp(trace.log_probs.astype(np.float64))
+    assert sure.mean == pytest.approx(probs.prod() ** (1 / len(probs)))  # geometric mean
+    assert sure.least == pytest.approx(probs.min()) and sure.least_step == int(probs.argmin())
+    assert sure.piece == trace.target_pieces[sure.least_step]
+    note = checks.check(bundle, trace).notes[-1].text()
+    assert checks.probability(sure.mean) in note and f"step {sure.least_step + 1}" in note
+    assert checks.probability(0.9996) == "1.000" and checks.probability(0.00012) == "1.2e-04"
+
+
+def test_missing_data_names_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-such-file"))
+    assert "apt-get install trans-de-en" in tasks.missing_data("de-en")
+    assert tasks.missing_data("dates") is None and tasks.missing_data("reverse") is None
+    (tmp_path / "de-en").write_text("", encoding="utf-8")
+    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "de-en"))
+    assert tasks.missing_data("de-en") is None
