@@ -125,7 +125,7 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
     warnings = []
     if unknown:
         n, S = len(unknown), len(trace.source_ids)
-        pieces = "piece is" if S == 1 else "pieces are"
+        pieces = ("piece" if S == 1 else "pieces") + (" is" if n == 1 else " are")
         warnings.append(
             Message(
                 f"**{n} of {S} {pieces} unknown to this model** (outlined in the map): it never saw "

@@ -207,17 +207,32 @@ def sidebar() -> tuple[Bundle | None, int]:
         st.warning(md("There is no model called “{}” here; showing the default model instead.", wanted))
         wanted = None
     default = wanted or (DEFAULT_MODEL if DEFAULT_MODEL in models else names[0])
-    if "model" not in st.session_state or st.session_state.model not in models:
-        st.session_state.model = default
+    # The choices live under plain keys, copied into the widgets on every run: Streamlit drops a widget's
+    # state when another page draws "the same" widget, and the URL's parameters go on a page change, so
+    # without this every other page change went back to the default model and to greedy decoding.
+    state = st.session_state
+    if state.get("model_choice") not in models:
+        state.model_choice = default
+    state.model = state.model_choice
     # The picker shows bare names, which fit the sidebar; what each model is sits right below it.
-    name = st.sidebar.selectbox("Model", names, key="model", help="Models in models/ and user_models/.")
+    name = st.sidebar.selectbox(
+        "Model",
+        names,
+        key="model",
+        on_change=lambda: state.update(model_choice=state.model),
+        help="Models in models/ and user_models/.",
+    )
     st.sidebar.caption(md("{}", _describe(name, models)))
     beams = [1, 2, 3, 5, 8]
-    wanted_beam = _int(st.query_params.get("beam"), 1)
+    if "beam_choice" not in state:
+        wanted_beam = _int(st.query_params.get("beam"), 1)
+        state.beam_choice = wanted_beam if wanted_beam in beams else 1
+    state.beam = state.beam_choice
     beam = st.sidebar.select_slider(
         "Decoding",
         options=beams,
-        value=wanted_beam if wanted_beam in beams else 1,
+        key="beam",
+        on_change=lambda: state.update(beam_choice=state.beam),
         format_func=lambda k: "greedy" if k == 1 else f"beam {k}",
         help="Greedy takes the most probable piece at each step; beam search keeps k hypotheses.",
     )

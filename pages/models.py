@@ -1,6 +1,8 @@
 """Models: every installed model at a glance, then each model's card - task, data, size, attention
 function, training, metrics."""
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -47,7 +49,13 @@ for name, bundle in models.items():
     with st.expander(md("{}", name), expanded=name == st.session_state.get("model")):
         card = paths[name] / "README.md"
         if card.is_file():
-            st.markdown(card.read_text(encoding="utf-8"))
+            # Inside its expander (which names the model) the card's own title goes, and its sections
+            # become small headings instead of page-sized ones.
+            text = card.read_text(encoding="utf-8")
+            lines = text.splitlines()
+            if lines and lines[0].startswith("# "):
+                text = "\n".join(lines[1:])
+            st.markdown(re.sub(r"^(#{1,3}) ", lambda m: "#" * (len(m[1]) + 2) + " ", text, flags=re.M))
         else:
             st.info("No model card: run `attnviz evaluate --model DIR` to write metrics.json and the card.")
         st.caption("metrics.json")

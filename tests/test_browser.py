@@ -702,3 +702,19 @@ def test_at_a_projector_s_1024x768_labels_do_not_overlap_and_formulas_fit(server
             _shot(pg, f"projector{path.replace('/', '-') or '-translate'}")
     finally:
         context.close()
+
+
+def test_the_model_and_the_decoding_survive_going_from_page_to_page(server, page):
+    """Streamlit drops a widget's state when another page draws the same widget, and a page change drops
+    the URL's parameters: the sidebar's model and decoding went back to their defaults every other page
+    change (de-en-dot, greedy) until they were kept under keys of their own."""
+    page.goto(f"{server}/?model=dates-dot&s=26+nov+2026&beam=3")
+    _wait_for_heatmap(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for title, path in [("Step through", "/step"), ("Translate", "/"), ("Models", "/models")] * 2:
+        nav.get_by_text(title, exact=True).click()
+        page.wait_for_function(f"() => location.pathname === '{path}' && location.search.includes('beam=')")
+        page.wait_for_timeout(500)
+        assert "model=dates-dot" in page.url and "beam=3" in page.url, (title, page.url)
+    picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model")
+    assert picker.input_value() == "dates-dot"

@@ -38,7 +38,8 @@ def test_the_unknown_warning_counts_pieces_and_keeps_user_text_out_of_the_templa
     found = checks.check(bundle, trace, "abc ☃ de")
     n, S = len(found.unknown), len(trace.source_ids)
     (warning,) = found.warnings
-    assert f"{n} of {S} pieces are unknown" in warning.text() and "“☃”" in warning.text()
+    verb = "is" if n == 1 else "are"  # "1 of 6 pieces is unknown", "2 of 6 pieces are unknown"
+    assert f"{n} of {S} pieces {verb} unknown" in warning.text() and "“☃”" in warning.text()
     assert "☃" not in warning.template and warning.values  # the page escapes the values, not ours
     assert not checks.check(bundle, search.translate(bundle, "abc de")).warnings
 
