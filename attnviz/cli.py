@@ -1,34 +1,48 @@
 """The command line: `attnviz train`, `attnviz evaluate`, `attnviz translate`.
 
-Errors a user can cause (bad input, a missing model or data file) end in one line on stderr and a
-non-zero exit status, never a traceback.
+Errors a user can cause (bad input, a missing model or data file) end in one line on stderr and exit
+status 2, never a traceback. `--input` streams: each bad line is named on stderr and gets an empty output
+line, the others are translated, and the run ends with exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
+import stat
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from attnviz import search
 from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.evaluate import evaluate, model_card, write_metrics
 from attnviz.recipes import RECIPES, recipe, settings
-from attnviz.tasks import TASKS, DataError
+from attnviz.tasks import TASKS, DataError, wide_encoding
 from attnviz.train import Callback, EpochResult, Progress, train
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-MAX_FILE_BYTES = 50_000_000
+MAX_FILE_BYTES = 50_000_000  # a regular --input file over this is refused before it is read
+MAX_BEAM = 64  # beam search keeps this many hypotheses (and their traces) per sentence at most
+CHUNK_LINES = 64  # --input lines translated together; their output is written before more is read
+# The longest line worth reading: MAX_INPUT_CHARS characters of up to 4 UTF-8 bytes each, and "\r\n".
+MAX_LINE_BYTES = 4 * search.MAX_INPUT_CHARS + 2
+MAX_SKIP_BYTES = 1_000_000  # an over-long line is skipped to its end, unless it has no end in sight
 
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line."""
+
+
+class SomeLinesFailed(UserError):
+    """--input translated, except for lines already reported one by one: exit status 1, not 2."""
 
 
 def resolve_model(name: str) -> Bundle:
@@ -111,7 +125,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         (bundle.path / "README.md").write_text(model_card(bundle, bundle.metrics), encoding="utf-8")
         print(f"model card rewritten from metrics.json: {bundle.path / 'README.md'}", file=sys.stderr)
         return
-    beams = [int(b) for b in args.beam.split(",")]
+    beams = beam_sizes(args.beam)
     start = time.monotonic()
     result = evaluate(bundle, beams=beams, limit=args.limit)
     if args.limit is None:
@@ -123,39 +137,118 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"evaluated in {time.monotonic() - start:.0f} s; {where}", file=sys.stderr)
 
 
-def read_lines(path: str) -> list[str]:
-    """Lines of a UTF-8 text file, refusing binary and oversized files with a clear message."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError(f"{path} is {len(data) / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
-    if b"\x00" in data:
-        raise UserError(f"{path} looks binary (it contains NUL bytes)")
+def check_beam(beam: int) -> int:
+    if not 1 <= beam <= MAX_BEAM:
+        raise UserError(f"--beam must be from 1 (greedy) to {MAX_BEAM}, not {beam}")
+    return beam
+
+
+def beam_sizes(text: str) -> list[int]:
+    """evaluate's --beam: comma-separated beam sizes, each in 1..MAX_BEAM."""
     try:
-        return data.decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise UserError(f"{path} is not UTF-8 text (line {line})") from None
+        beams = [int(b) for b in text.split(",")]
+    except ValueError:
+        raise UserError(f"--beam takes comma-separated beam sizes such as 1,5, not {text!r}") from None
+    return [check_beam(b) for b in beams]
+
+
+def open_input(path: str) -> BinaryIO:
+    """The --input stream (- is stdin). A regular file over MAX_FILE_BYTES is refused by its size, before
+    a byte is read; text with NUL bytes in its first block (binary, UTF-16, /dev/zero) is refused too."""
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 (closed by the caller)
+    info = os.fstat(stream.fileno())
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+        stream.close()
+        raise UserError(
+            f"{path} is {info.st_size / 1e6:,.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB: split it"
+        )
+    head = stream.peek(8192)[:8192]  # at most one read: a pipe may give less, which is fine
+    if b"\x00" in head:
+        stream.close()
+        if wide := wide_encoding(head):
+            raise UserError(f"{path} looks like {wide} text: save it as UTF-8")
+        raise UserError(f"{path} looks binary (it contains NUL bytes)")
+    return stream
+
+
+def input_lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, text, problem) for each line, read one bounded line at a time, so neither an endless
+    pipe nor a file without line breaks is held in memory. A bad line has a problem and no text."""
+    for number in itertools.count(1):
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES:  # longer than any line we can translate: skip to its end
+            skipped = len(raw)
+            while not raw.endswith(b"\n") and (raw := stream.readline(65536)):
+                skipped += len(raw)
+                if skipped > MAX_SKIP_BYTES:
+                    raise UserError(
+                        f"{path}: line {number} is over {MAX_SKIP_BYTES / 1e6:g} MB long (is it text?): "
+                        "stopped reading"
+                    )
+            yield number, "", f"longer than the limit of {search.MAX_INPUT_CHARS:,} characters"
+            continue
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+        try:
+            yield number, raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8"), ""
+        except UnicodeDecodeError:
+            yield number, "", "not UTF-8 text"
+
+
+def translate_lines(
+    bundle: Bundle, lines: Iterator[tuple[int, str, str]], beam: int, path: str, out: TextIO | None = None
+) -> tuple[int, list[int]]:
+    """Translate `lines` CHUNK_LINES at a time, writing each chunk's output before reading on: one output
+    line per input line (empty for an empty line, and for a bad one, which is reported on stderr with
+    its number). Returns how many lines were read and the numbers of the bad ones."""
+    out = out or sys.stdout  # looked up now: tests (and callers) may have replaced it
+    read, failed = 0, []
+    while chunk := list(itertools.islice(lines, CHUNK_LINES)):
+        read += len(chunk)
+        output = [""] * len(chunk)
+        good: dict[int, str] = {}  # position in the chunk -> sentence
+        for k, (number, text, problem) in enumerate(chunk):
+            if not problem and not text.strip():
+                continue  # an empty line in gives an empty line out, keeping lines aligned
+            if not problem:
+                try:
+                    search.prepare(bundle, text)
+                except search.InputError as err:
+                    problem = str(err)
+            if problem:
+                failed.append(number)
+                print(f"attnviz translate: {path}: line {number}: {problem}", file=sys.stderr)
+            else:
+                good[k] = text
+        traces = search.translate_batch(bundle, list(good.values()), beam=beam)
+        for k, trace in zip(good, traces, strict=True):
+            output[k] = trace.translation
+        out.write("\n".join(output) + "\n")
+        out.flush()
+    return read, failed
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
     if (args.sentence is None) == (args.input is None):
         raise UserError('give either a sentence or --input FILE, e.g. attnviz translate -m M "Guten Tag."')
+    check_beam(args.beam)
     if args.reference is not None and (args.input is not None or args.beam != 1):
         raise UserError(
             "--reference forces one sentence's translation: give a sentence, without --input or --beam"
         )
     bundle = resolve_model(args.model)
     if args.input is not None:
-        lines = read_lines(args.input)
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        try:
-            traces = search.translate_batch(bundle, [lines[i] for i in filled], beam=args.beam)
-        except search.InputError as err:
-            raise UserError(f"{args.input}: {err}") from None
-        out = [""] * len(lines)  # an empty line in gives an empty line out, keeping lines aligned
-        for i, trace in zip(filled, traces, strict=True):
-            out[i] = trace.translation
-        print("\n".join(out))
+        with open_input(args.input) as stream:
+            read, failed = translate_lines(bundle, input_lines(stream, args.input), args.beam, args.input)
+        if failed:
+            which = ("line " if len(failed) == 1 else "lines ") + ", ".join(map(str, failed[:10]))
+            more = ", ..." if len(failed) > 10 else ""
+            raise SomeLinesFailed(
+                f"{len(failed):,} of {read:,} lines could not be translated ({which}{more}); "
+                "the output has an empty line for each"
+            )
         return
     if args.reference is not None:
         trace = search.force(bundle, args.sentence, args.reference)
@@ -197,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="score a model on its test split; writes metrics.json")
     e.add_argument("--model", "-m", required=True)
-    e.add_argument("--beam", default="1,5", help="comma-separated beam sizes (1 = greedy)")
+    e.add_argument("--beam", default="1,5", help=f"comma-separated beam sizes, 1 (greedy) to {MAX_BEAM}")
     e.add_argument("--limit", type=int, help="only the first N test pairs (metrics.json untouched)")
     e.add_argument(
         "--card",
@@ -210,7 +303,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--model", "-m", required=True)
     r.add_argument("sentence", nargs="?")
     r.add_argument("--input", help="file with one sentence per line (- for stdin)")
-    r.add_argument("--beam", type=int, default=1)
+    r.add_argument("--beam", type=int, default=1, help=f"beam size: 1 (greedy, the default) to {MAX_BEAM}")
     r.add_argument("--json", action="store_true", help="print the whole trace as JSON")
     r.add_argument(
         "--reference",
@@ -229,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (UserError, search.InputError, DataError, ModelError, ConfigError, OSError) as err:
         print(f"attnviz {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(err, SomeLinesFailed) else 2
     except KeyboardInterrupt:
         print(f"attnviz {args.command}: interrupted", file=sys.stderr)
         return 130

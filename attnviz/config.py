@@ -26,6 +26,13 @@ SIZES: dict[str, dict[str, int]] = {
     "small": {"emb": 128, "hidden": 128},
     "default": {"emb": 256, "hidden": 256},
 }
+# Sane bounds, checked before a model is built: far above anything attnviz trains (hidden 256, a few
+# thousand pieces), far below what would run a server out of memory. A config.json outside them is
+# damaged or hostile, and is refused with a message instead of an allocation traceback.
+MAX_VOCAB = 1_000_000  # pieces per side
+MAX_WIDTH = 8192  # emb and hidden
+MAX_LEN = 4096  # max_src_len and max_tgt_len, in pieces
+MAX_PARAMETER_BYTES = 2 * 1024**3  # the weights of one model as float32, as they are loaded
 
 
 class ConfigError(ValueError):
@@ -33,6 +40,8 @@ class ConfigError(ValueError):
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"a {cls.__name__} must be a JSON object of settings, got {type(data).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
@@ -68,6 +77,13 @@ def _check_positive(obj: Any, *names: str) -> None:
             raise ConfigError(f"{name} must be positive, got {getattr(obj, name)!r}")
 
 
+def _check_at_most(obj: Any, limit: int, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if value > limit:
+            raise ConfigError(f"{name}={value} is more than {limit:,}, the largest attnviz builds")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The shape of one encoder-decoder; everything needed to rebuild it from its weights."""
@@ -89,12 +105,36 @@ class ModelConfig:
         _check_choice("attention", self.attention, ATTENTIONS)
         _check_positive(self, "src_vocab", "tgt_vocab", "emb", "hidden", "max_src_len")
         _check_positive(self, "max_tgt_len")
+        _check_at_most(self, MAX_VOCAB, "src_vocab", "tgt_vocab")
+        _check_at_most(self, MAX_WIDTH, "emb", "hidden")
+        _check_at_most(self, MAX_LEN, "max_src_len", "max_tgt_len")
         if self.hidden % 2:
             raise ConfigError(f"hidden must be even (two encoder directions), got {self.hidden}")
         if self.tie_output and self.emb != self.hidden:
             raise ConfigError(f"tie_output needs emb == hidden, got emb {self.emb} and hidden {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        size = 4 * self.parameter_count()  # bytes of float32 weights
+        if size > MAX_PARAMETER_BYTES:
+            raise ConfigError(
+                f"a model of these sizes would hold {self.parameter_count():,} parameters "
+                f"({size / 1024**3:.1f} GB), more than the {MAX_PARAMETER_BYTES / 1024**3:.0f} GB limit "
+                f"(src_vocab {self.src_vocab}, tgt_vocab {self.tgt_vocab}, emb {self.emb}, "
+                f"hidden {self.hidden})"
+            )
+
+    def parameter_count(self) -> int:
+        """The numbers Seq2Seq(self) holds, from the sizes alone: nothing is allocated to count them."""
+        V_s, V_t, E, H = self.src_vocab, self.tgt_vocab, self.emb, self.hidden
+
+        def gru(inputs: int, hidden: int) -> int:  # three gates: W_i (h, in), W_h (h, h), two biases
+            return 3 * hidden * (inputs + hidden + 2)
+
+        encoder = V_s * E + 2 * gru(E, H // 2)  # embeddings, a GRU each way with H/2 states
+        attention = {"general": H * H, "concat": 2 * H * H + 2 * H}.get(self.attention, 0)  # W; W_s, W_h, v
+        bridge, combine = H * H + H, 2 * H * H + H  # W_b; W_c [c_t; s_t]
+        output = (0 if self.tie_output else H * V_t) + V_t  # W_out (shared when tied) and its bias
+        return encoder + V_t * E + gru(E, H) + bridge + attention + combine + output
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:

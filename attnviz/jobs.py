@@ -13,12 +13,19 @@ going when the server stops. It reports through files in `<root>/.jobs/<id>/`, w
 
 Checkpoints go to `<root>/.training/<name>` (a hidden folder the model picker skips) and move to
 `<root>/<name>` when training ends, so a half-trained model never shows up as finished. A run killed
-mid-training leaves its last checkpoint there, loadable; `Runner.interrupted` lists such runs.
+mid-training leaves its last checkpoint there, loadable; `Runner.interrupted` lists such runs, and
+`Runner.keep` and `discard` move or delete one under a lock (`models_lock`), so two tabs or two servers
+pressing the same button at once get one result and a message each.
+
+An uploaded corpus is saved in `<root>/.uploads/` when a job on it starts (not when it is checked), and
+the folder is capped (`tidy_uploads`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -27,25 +34,40 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from attnviz import metrics, search
-from attnviz.checkpoint import Bundle, list_models, load_model, replace_dir
+from attnviz.checkpoint import (
+    CONFIG,
+    STALE_S,
+    Bundle,
+    ModelError,
+    list_models,
+    load_model,
+    recover,
+    replace_dir,
+)
 from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
 from attnviz.recipes import settings
-from attnviz.tasks import Pair
+from attnviz.tasks import Pair, load_task
 from attnviz.trace import Trace
 from attnviz.train import Callback, EpochResult, Progress, train
 
-STAGING, JOBS = ".training", ".jobs"
+STAGING, JOBS, UPLOADS = ".training", ".jobs", ".uploads"
 KEEP_FINISHED = 5  # finished jobs whose folders (a few MB of snapshots each) are kept
+# Uploads are kept for `attnviz evaluate` on a model trained on one, within bounds: any visitor can add
+# 20 MB a file. Beyond them the oldest go first; the running job's file is never deleted.
+UPLOADS_MAX_FILES, UPLOADS_MAX_BYTES, UPLOADS_MAX_AGE_S = 20, 200_000_000, 24 * 3600
+LOCK_FILE = ".models.lock"  # in the models folder: keep and discard, one at a time across servers
+NOTHING_KEPT = "this run ended before its first checkpoint; nothing was kept"
 # The Train page's starting settings; bench/train_in_app.py measures them in the app and in the CLI.
 DEFAULTS = {"task": "dates", "attention": "dot", "size": "small", "epochs": 20, "minutes": 5.0}
 FIRST_EPOCH_PROBES = (0.1, 0.25, 0.5, 0.75)  # fractions of epoch 1 at which the probe is traced
@@ -235,8 +257,10 @@ class Job:
         else:
             how = f"exit status {code}" if code is not None and code >= 0 else "killed"
             state, message = "failed", f"the training process stopped ({how})"
-            if (self.staging / "config.json").is_file():
+            if (self.staging / CONFIG).is_file():
                 message += "; its last checkpoint is kept: keep or discard it below"
+            else:
+                message += f"; {NOTHING_KEPT}"
         event = {"kind": "end", "t": time.time(), "state": state, "message": message, "saved": None}
         self._append(event)
         self._apply(event)  # and no more reading: the job has ended
@@ -303,14 +327,20 @@ class Runner:
         self._lock = threading.Lock()
         self._ended: dict[str, Job] = {}  # jobs found by id that have ended (they change no more)
         self._job = self._running_job()  # a run a previous server started may still be going
+        # What killed saves and old uploads left behind (list_models recovers each folder it lists too).
+        for folder in (self.root, self.root / STAGING):
+            recover(folder)
+        running = self._job is not None and self._job.running
+        tidy_uploads(self.root, keep=self._job.cfg.data_path if running else None)
 
     @property
     def job(self) -> Job | None:
         """The running job, or the last one this server started; refreshed from its files."""
         return self._job.refresh() if self._job is not None else None
 
-    def start(self, cfg: TrainConfig, *, name: str, probe: Pair) -> Job:
-        """Start a job in a process of its own; raises Busy while another one runs."""
+    def start(self, cfg: TrainConfig, *, name: str, probe: Pair, upload: bytes | None = None) -> Job:
+        """Start a job in a process of its own; raises Busy while another one runs. `upload`: an uploaded
+        corpus (checked by the page) to train on, saved now that a job uses it."""
         with self._lock:
             current = self.job
             if current is None or not current.running:
@@ -320,6 +350,8 @@ class Runner:
             waiting = {p.name for p in self.interrupted()}
             if name in waiting:
                 raise Busy(check_name(name, set(), waiting))
+            if upload is not None:
+                cfg = replace(cfg, data_path=str(save_upload(upload, self.root)))
             job = Job(cfg=cfg, name=name, root=self.root, probe=probe)
             shutil.rmtree(job.staging, ignore_errors=True)  # a failed run's partial leftovers
             job.launch(self.threads)
@@ -371,28 +403,137 @@ class Runner:
         running = job.staging if job is not None and job.running else None
         return [p for p in list_models(self.root / STAGING) if p != running]
 
-    def keep(self, staged: Path) -> Path:
-        """Move an interrupted run's last checkpoint among the user's models, with its test metrics."""
-        return publish(staged, self.root / staged.name)
+    def keep(self, staged: Path) -> Outcome:
+        """Move an interrupted run's last checkpoint among the user's models, then score it on its test
+        split. Pressed in two tabs at once, one moves it and the other finds it kept; nothing raises."""
+        name, final = staged.name, self.root / staged.name
+        with models_lock(self.root):
+            if not (staged / CONFIG).is_file():  # another tab or server was quicker
+                if (final / CONFIG).is_file():
+                    return Outcome(
+                        True, f"{name!r} is among your models already (kept in another tab).", final
+                    )
+                return Outcome(False, f"The checkpoint of {name!r} is gone (discarded in another tab).")
+            if final.exists():
+                return Outcome(False, f"A model called {name!r} exists already: discard this run instead.")
+            try:
+                load_model(staged)  # a damaged checkpoint stays where it is, to be discarded
+                replace_dir(staged, final)
+            except (ModelError, OSError) as err:
+                return Outcome(False, f"Cannot keep {name!r}: {err}")
+        try:
+            bundle = load_model(final)
+            write_metrics(bundle, evaluate(bundle, beams=(1,)))
+        except Exception as err:  # noqa: BLE001 - kept all the same; the page says what went wrong
+            return Outcome(True, f"Kept {name!r}, but scoring it on its test split failed: {err}", final)
+        return Outcome(True, f"Kept {name!r} among your models, with its test metrics.", final)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What keep or discard did, in words for the page: `ok` False when nothing could be done."""
+
+    ok: bool
+    message: str
+    path: Path | None = None  # the kept model directory
+
+
+_MODELS_LOCK = threading.Lock()  # flock excludes other processes; threads of this one queue here
+
+
+@contextlib.contextmanager
+def models_lock(root: Path) -> Iterator[None]:
+    """Hold the models folder's lock: one keep or discard at a time, across this server's sessions (a
+    thread lock) and across servers on the same folder (flock on LOCK_FILE; the system drops it when
+    the holder dies, so a killed server never leaves it locked)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with _MODELS_LOCK, open(root / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the flock
+
+
+def discard(staged: Path) -> Outcome:
+    """Delete an interrupted run's checkpoint (only ever one inside a staging folder). It is first moved
+    aside in one rename, so it never half exists: a kill leaves a temporary directory that `recover`
+    deletes later. Pressed in two tabs at once, the second finds it gone; nothing raises."""
+    if staged.parent.name != STAGING:
+        raise ValueError(f"{staged} is not a staged training run")
+    with models_lock(staged.parent.parent):
+        if not staged.exists():
+            if (staged.parent.parent / staged.name / CONFIG).is_file():
+                return Outcome(
+                    False, f"Not discarded: {staged.name!r} was kept among your models in another tab."
+                )
+            return Outcome(True, f"{staged.name!r} is discarded already (in another tab).")
+        try:
+            aside = tempfile.mkdtemp(prefix=f".{staged.name}.", dir=staged.parent)
+            os.replace(staged, aside)  # over the empty directory mkdtemp made
+        except OSError as err:
+            return Outcome(False, f"Cannot discard {staged.name!r}: {err}")
+    shutil.rmtree(aside, ignore_errors=True)
+    return Outcome(True, f"Discarded {staged.name!r}.")
 
 
 def save_upload(data: bytes, root: Path) -> Path:
-    """Keep an uploaded corpus where a model trained on it can find it again (for `attnviz evaluate`)."""
-    folder = Path(root) / ".uploads"
+    """Keep an uploaded corpus where a model trained on it can find it again (for `attnviz evaluate`),
+    named by its content; called when a job on it starts. Older uploads beyond the caps are deleted."""
+    folder = Path(root) / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.tsv"
-    if not path.exists():
-        tmp = path.with_suffix(".part")
+    if path.exists():
+        path.touch()  # in use again: the newest, not deleted for its age
+    else:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         tmp.write_bytes(data)
         tmp.replace(path)
+    tidy_uploads(root, keep=path)
     return path
 
 
-def discard(staged: Path) -> None:
-    """Delete an interrupted run's checkpoint (only ever one inside a staging folder)."""
-    if staged.parent.name != STAGING:
-        raise ValueError(f"{staged} is not a staged training run")
-    shutil.rmtree(staged)
+def tidy_uploads(root: Path, keep: Path | str | None = None) -> list[Path]:
+    """Delete uploads older than UPLOADS_MAX_AGE_S (their jobs ended long ago) and half-written ones,
+    then the oldest until at most UPLOADS_MAX_FILES files of UPLOADS_MAX_BYTES in all are left. `keep`:
+    the running job's file, never deleted (and counted). Returns what was deleted."""
+    folder = Path(root) / UPLOADS
+    keep = Path(keep).resolve() if keep else None
+    count, total = 0, 0
+    if keep is not None and keep.is_file():
+        count, total = 1, keep.stat().st_size
+    now, deleted, files = time.time(), [], []
+    for path in folder.iterdir() if folder.is_dir() else ():
+        try:
+            if not path.is_file() or path.resolve() == keep:
+                continue
+            stat = path.stat()
+        except OSError:  # another server tidied it first
+            continue
+        age = now - stat.st_mtime
+        if path.name.endswith(".part"):
+            if age > STALE_S:  # a save that died
+                deleted.append(path)
+        elif age > UPLOADS_MAX_AGE_S:
+            deleted.append(path)
+        else:
+            files.append((stat.st_mtime, stat.st_size, path))
+    full = False
+    for _, size, path in sorted(files, key=lambda f: f[0], reverse=True):  # newest first
+        count, total = count + 1, total + size
+        full = full or count > UPLOADS_MAX_FILES or total > UPLOADS_MAX_BYTES
+        if full:  # this one and every older one
+            deleted.append(path)
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return deleted
+
+
+def upload_dev_pairs(data: bytes, seed: int, n: int = 200) -> list[Pair]:
+    """The first `n` dev pairs of an uploaded corpus, split as training will split it. The bytes go to
+    a temporary file, deleted at once: an upload is kept only once a job on it starts (save_upload)."""
+    with tempfile.NamedTemporaryFile(suffix=".tsv") as f:
+        f.write(data)
+        f.flush()
+        return list(load_task("tsv", seed=seed, path=f.name).dev[:n])
 
 
 def _ended(folder: Path) -> bool:

@@ -269,6 +269,36 @@ def read_g2p() -> list[Pair]:
 # ---------------------------------------------------------------- tsv: the user's own pairs
 
 MAX_TSV_BYTES = 20_000_000  # an upload limit that keeps the app responsive
+# UTF-32LE's byte-order mark starts like UTF-16LE's, so the UTF-32 marks are tried first.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """The name "UTF-16" or "UTF-32" when `data` looks written in one - a byte-order mark, or mostly
+    ASCII text with NUL bytes between its letters (as Windows' "Unicode" saves it) - else None. Such a
+    file is text in another encoding, not binary, and the user can fix it by saving it as UTF-8."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:4096]
+
+    def zeros(part: bytes) -> float:
+        return part.count(0) / max(len(part), 1)
+
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        if len(head) < 2 * width:
+            continue
+        lanes = [head[i::width] for i in range(width)]
+        for letters in (0, width - 1):  # little-endian: the letters' bytes come first; big-endian: last
+            rest = [lane for i, lane in enumerate(lanes) if i != letters]
+            if zeros(lanes[letters]) < 0.1 and all(zeros(lane) > 0.9 for lane in rest):
+                return name
+    return None
 
 
 def _check_line(raw: bytes, max_line_chars: int) -> Pair | str | None:
@@ -299,6 +329,8 @@ def read_tsv(
     """Parse `source<TAB>target` lines; every bad line comes back as a Rejected with its reason."""
     if len(data) > max_bytes:
         raise DataError(f"The file is over the {max_bytes / 1e6:g} MB limit: upload a smaller one.")
+    if wide := wide_encoding(data):  # otherwise every line would be "contains NUL byte"
+        raise DataError(f"This file looks like {wide} text: save it as UTF-8 and try again.")
     data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM, as written by some spreadsheets
     pairs, rejected = [], []
     # Decode line by line, so one bad line is reported instead of sinking the whole file.

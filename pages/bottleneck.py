@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import plots
+from attnviz.checkpoint import ModelError
 from attnviz.tasks import DataError
 from pages.common import available_models, cached_paired_gap, chart, load_bundle, md, model_column, sidebar
 
@@ -62,7 +63,11 @@ st.markdown(
 models = available_models()
 rows = []
 for name, path in models.items():
-    metrics = load_bundle(str(path)).metrics
+    try:
+        metrics = load_bundle(str(path)).metrics
+    except ModelError as err:  # one damaged model is named with its reason; the others are still read
+        st.warning(md("{}: could not be loaded: {}", name, err))
+        continue
     if metrics.get("task") != "de-en" or "by_length" not in metrics.get("greedy", {}):
         continue
     for bucket, values in metrics["greedy"]["by_length"].items():
@@ -96,7 +101,9 @@ def span(model: str, bucket: str) -> str:
 
 if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
     table, read = [], []  # read: the buckets in the table
-    for b in dict.fromkeys(b for _, b, *_ in rows):
+    for b in dict.fromkeys(b for m, b, *_ in rows if m == "de-en-dot"):
+        if ("de-en-none", b) not in bleu:  # buckets are the two models' own; compare only shared ones
+            continue
         (dot, n), (none, _) = bleu[("de-en-dot", b)], bleu[("de-en-none", b)]
         if n >= MIN_N and dot and none is not None:
             read.append(b)

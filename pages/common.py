@@ -18,6 +18,7 @@ from attnviz.checkpoint import WEIGHTS, Bundle, ModelError, list_models, load_mo
 from attnviz.evaluate import paired_gap
 from attnviz.tasks import EXAMPLES
 from attnviz.trace import Trace
+from pages.params import url_choice
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_MODELS = Path(os.environ.get("ATTNVIZ_USER_MODELS", ROOT / "user_models"))  # the Train page saves here
@@ -225,8 +226,7 @@ def sidebar() -> tuple[Bundle | None, int]:
     st.sidebar.caption(md("{}", _describe(name, models)))
     beams = [1, 2, 3, 5, 8]
     if "beam_choice" not in state:
-        wanted_beam = _int(st.query_params.get("beam"), 1)
-        state.beam_choice = wanted_beam if wanted_beam in beams else 1
+        state.beam_choice = url_choice("beam", beams, 1)
     state.beam = state.beam_choice
     beam = st.sidebar.select_slider(
         "Decoding",
@@ -266,7 +266,7 @@ def _model_summary(path: str, stamp: int) -> dict[str, str]:
     try:
         saved = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
         return {"task": (saved.get("train") or {}).get("task", "?"), "attention": saved["model"]["attention"]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # e.g. "train": "oops"
         return {"task": "?", "attention": "?"}
 
 
@@ -274,13 +274,6 @@ def _describe(name: str, models: dict[str, Path]) -> str:
     summary = model_summary(str(models[name]))
     task = TASK_NAMES.get(summary["task"], summary["task"])
     return f"{task}, {summary['attention']} attention"
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 def sentence_input(bundle: Bundle) -> str:
@@ -390,6 +383,16 @@ def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace
     except Exception as err:  # noqa: BLE001
         st.warning(md("{}", err))
         return None
+    if trace.cut:  # as trace_or_message says it: the model read only the first max_src_len pieces
+        st.warning(
+            md(
+                "The input is longer than this model's limit of {} pieces: the last {} pieces were cut. "
+                "Only “{}” was translated.",
+                len(trace.source_pieces),
+                trace.cut,
+                trace.source,
+            )
+        )
     st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
     if reference.strip():
         st.caption(

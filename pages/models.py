@@ -6,13 +6,21 @@ import re
 import pandas as pd
 import streamlit as st
 
+from attnviz.checkpoint import ModelError
 from attnviz.train import metric_name
 from pages.common import available_models, load_bundle, md, sidebar
 
 sidebar()
 st.title("Models")
 paths = available_models()
-models = {name: load_bundle(str(path)) for name, path in paths.items()}
+models = {}
+for name, path in paths.items():
+    # One damaged model (a user's upload, a half-copied directory) is named with its reason; the rest
+    # of the page goes on without it.
+    try:
+        models[name] = load_bundle(str(path))
+    except ModelError as err:
+        st.warning(md("{}: could not be loaded: {}", name, err))
 
 
 def overview_row(name: str) -> dict:
@@ -48,15 +56,19 @@ if models:
 for name, bundle in models.items():
     with st.expander(md("{}", name), expanded=name == st.session_state.get("model")):
         card = paths[name] / "README.md"
-        if card.is_file():
+        try:
+            text = card.read_text(encoding="utf-8") if card.is_file() else None
+        except (OSError, UnicodeDecodeError) as err:
+            st.warning(md("The model card README.md could not be read: {}", err))
+            text = ""
+        if text:
             # Inside its expander (which names the model) the card's own title goes, and its sections
             # become small headings instead of page-sized ones.
-            text = card.read_text(encoding="utf-8")
             lines = text.splitlines()
             if lines and lines[0].startswith("# "):
                 text = "\n".join(lines[1:])
             st.markdown(re.sub(r"^(#{1,3}) ", lambda m: "#" * (len(m[1]) + 2) + " ", text, flags=re.M))
-        else:
+        elif text is None:
             st.info("No model card: run `attnviz evaluate --model DIR` to write metrics.json and the card.")
         st.caption("metrics.json")
         st.json(bundle.metrics or {}, expanded=False)

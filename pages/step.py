@@ -6,19 +6,12 @@ import streamlit as st
 
 from attnviz import explain, plots
 from pages.common import chart, literal, sentence_input, sidebar, trace_or_message
+from pages.params import url_choice, url_float, url_int
 
 
-def _float(value: str | None, default: float) -> float:
-    try:
-        number = float(value) if value is not None else default
-    except ValueError:
-        return default
-    return number if np.isfinite(number) else default
-
-
-def _temperature(value: str | None) -> float:
+def _temperature(name: str) -> float:
     """A temperature from the URL, on the sliders' grid (0.1 to 5 in steps of 0.1); 1 when odd."""
-    return min(max(round(_float(value, 1.0), 1), 0.1), 5.0)
+    return round(url_float(name, 1.0, 0.1, 5.0), 1)
 
 
 bundle, beam = sidebar()
@@ -80,7 +73,7 @@ def draw_step(trace, t: int) -> None:
         st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
         st.latex(explain.softmax_formula(trace, t))
         if f"temp{t}" not in st.session_state:  # a what-if carries over to the next step, and the URL
-            st.session_state[f"temp{t}"] = _temperature(st.query_params.get("temp"))
+            st.session_state[f"temp{t}"] = _temperature("temp")
         temperature = st.slider(
             "What-if temperature (not the model's output)",
             0.1,
@@ -183,11 +176,11 @@ with walk:
     if trace is not None:
         st.code(trace.translation or "(empty)", language=None)
         T = trace.num_steps
-        wanted = st.query_params.get("step", "1")  # "²" and 5,000 digits are digits to str.isdigit
-        number = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 6 else 1
-        start = min(max(number, 1), T)
         state = st.session_state
         if state.get("step_for") != (text, bundle.name, beam):
+            # The URL's step follows the slider, so after the sentence changes it may be past the new
+            # sentence's last step: only a link's own step (the session's first) is said to be out of range.
+            start = min(url_int("step", 1, 1, T if "step_for" not in state else 999_999), T)
             state.step_for = (text, bundle.name, beam)
             state.step = start
             state.playing = False
@@ -206,11 +199,10 @@ with walk:
             on_click=toggle_play,
             disabled=T <= 1,
         )
-        wanted_speed = _float(st.query_params.get("speed"), 1.0)
         speed = p2.select_slider(
             "Seconds per step",
             options=SECONDS_PER_STEP,
-            value=wanted_speed if wanted_speed in SECONDS_PER_STEP else 1.0,
+            value=url_choice("speed", SECONDS_PER_STEP, 1.0),
             key="speed",
         )
         st.query_params["speed"] = f"{speed:g}"
@@ -231,7 +223,7 @@ with sandbox:
         st.warning(literal(err))
     if scores is not None:
         if "sandbox_temp" not in st.session_state:
-            st.session_state.sandbox_temp = _temperature(st.query_params.get("stemp"))
+            st.session_state.sandbox_temp = _temperature("stemp")
         temperature = st.slider("Temperature", 0.1, 5.0, step=0.1, key="sandbox_temp")
         st.query_params["stemp"] = f"{temperature:g}"
         weights = explain.softmax(scores, temperature)

@@ -57,8 +57,13 @@ def check_upload(data: bytes) -> tuple[list[Pair], list[Rejected]]:
     return read_tsv(data)
 
 
-def upload_corpus() -> tuple[str | None, list[Pair]]:
-    """The upload widget and its report; returns the saved file's path and dev pairs, or (None, [])."""
+@st.cache_data(show_spinner="Preparing the data...", max_entries=4)
+def upload_dev_pairs(data: bytes) -> list[Pair]:
+    return jobs.upload_dev_pairs(data, TrainConfig().data_seed)
+
+
+def upload_corpus() -> tuple[bytes | None, list[Pair]]:
+    """The upload widget and its report; returns the checked file's bytes and dev pairs, or (None, [])."""
     st.caption(
         f"UTF-8 text, one `source<TAB>target` pair per line, at most {MAX_TSV_BYTES / 1e6:g} MB. "
         "Every line is checked before training; bad lines are skipped and listed."
@@ -72,15 +77,19 @@ def upload_corpus() -> tuple[str | None, list[Pair]]:
     except DataError as err:
         st.error(md("{}: {}", file.name, err))
         return None, []
-    st.success(md("{}: {:,} lines accepted, {:,} rejected.", file.name, len(pairs), len(rejected)))
+    lines = "line" if len(pairs) == 1 else "lines"
+    st.success(md("{}: {:,} {} accepted, {:,} rejected.", file.name, len(pairs), lines, len(rejected)))
     if rejected:
-        st.markdown(f"The first {min(10, len(rejected))} rejected lines:")
+        st.markdown(
+            "The rejected line:"
+            if len(rejected) == 1
+            else f"The first {min(10, len(rejected))} rejected lines:"
+        )
         st.table(
             pd.DataFrame([{"line": r.line, "reason": r.reason} for r in rejected[:10]]).set_index("line")
         )
-    path = str(jobs.save_upload(data, USER_MODELS))
-    try:
-        return path, dev_pairs(UPLOAD, path)
+    try:  # the file itself is saved only when a job on it starts (Runner.start)
+        return data, upload_dev_pairs(data)
     except DataError as err:
         st.error(md("{}", err))
         return None, []
@@ -98,7 +107,7 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
                 f"{t} ({TASK_NAMES.get(t, t)})" + (" - not installed" if missing_data(t) else "")
             ),
         )
-        path = None
+        upload = None
         if missing := missing_data(task):  # said before anything is clicked, with the command
             st.info(missing)
             return
@@ -109,8 +118,8 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
             return
     else:
         task = UPLOAD
-        path, dev = upload_corpus()
-        if path is None:
+        upload, dev = upload_corpus()
+        if upload is None:
             return
     c1, c2 = st.columns(2)
     attention = c1.selectbox("Attention", ATTENTIONS, key="attention", format_func=ATTENTION_HELP.get)
@@ -138,7 +147,7 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     if probe.target:
         st.caption(md("From the dev set; reference: “{}”.", probe.target))
     taken = set(available_models())
-    name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken))
+    name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken | waiting))
     problem = jobs.check_name(name, taken, waiting)
     try:
         check_sentence(probe_text)
@@ -148,8 +157,8 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
         st.warning(md("{}", problem))
     if st.button("Start training", type="primary", disabled=problem is not None):
         try:
-            cfg = jobs.config_for(task, attention, size, int(epochs), float(budget), path)
-            job = slot.start(cfg, name=name, probe=probe)
+            cfg = jobs.config_for(task, attention, size, int(epochs), float(budget))
+            job = slot.start(cfg, name=name, probe=probe, upload=upload)
         except (ConfigError, jobs.Busy) as err:
             st.error(md("{}", err))
             return
@@ -385,6 +394,8 @@ if job is not None and job.running:
     live_status()
     live_charts()
 else:
+    if outcome := st.session_state.pop("kept", None):  # what Keep or Discard did
+        (st.success if outcome.ok else st.error)(md("{}", outcome.message))
     interrupted = slot.interrupted()
     for staged in interrupted:
         st.warning(
@@ -396,10 +407,10 @@ else:
         c1, c2 = st.columns(2)
         if c1.button("Keep it among my models", key=f"keep-{staged.name}"):
             with st.spinner("Scoring it on the test set..."):
-                slot.keep(staged)
+                st.session_state.kept = slot.keep(staged)  # said after the rerun below
             st.rerun()
         if c2.button("Discard it", key=f"discard-{staged.name}"):
-            jobs.discard(staged)
+            st.session_state.kept = jobs.discard(staged)
             st.rerun()
     if job is not None:
         with st.expander(md("Last run: {} ({})", job.name, job.state), expanded=owner):

@@ -16,27 +16,13 @@ from pages.common import (
     sidebar,
     trace_or_message,
 )
-
-
-def url_flag(name: str) -> bool:
-    """An on/off choice from the URL ("1" or "0"); anything else is said and read as off."""
-    value = st.query_params.get(name, "0")
-    if value not in ("0", "1"):
-        st.warning(md("The link's {}={} is not 0 or 1; it is off.", name, value))
-    return value == "1"
+from pages.params import url_flag, url_int
 
 
 def url_hypothesis(count: int) -> int:
     """The beam hypothesis the URL names (1 = the best), as an index; a missing or odd one is the best."""
-    value = st.query_params.get("hyp")
-    if value is None:
-        return 0
-    if value.isdigit() and 1 <= int(value) <= count:
-        return int(value) - 1
-    st.warning(
-        md("The link asks for hypothesis “{}”; beam search kept {} here. Showing the best.", value, count)
-    )
-    return 0
+    kept = f"Showing the best (beam search kept {count} here)."
+    return url_int("hyp", 1, 1, count, clamp=False, instead=kept) - 1
 
 
 bundle, beam = sidebar()

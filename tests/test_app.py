@@ -647,3 +647,106 @@ def test_a_reference_shows_its_forced_map_and_each_piece_s_probability():
     assert "prefers its own" in " ".join(c.value for c in at.caption)
     at.text_input(key="reference").set_value("").run()
     assert "ref" not in at.query_params
+
+
+# --- Issue 13, item 2: one broken model in user_models/ is named with its reason; the rest still serve --
+
+
+def _damage_weights(path, keep_checksum: bool, how: str) -> None:
+    weights = path / "model.safetensors"
+    data = weights.read_bytes()
+    if how == "truncate":
+        data = data[: len(data) // 2]
+    else:  # flip the last bytes: tensor data, so the file still parses as safetensors
+        data = data[:-100] + bytes(b ^ 0xFF for b in data[-100:])
+    weights.write_bytes(data)
+    if not keep_checksum:
+        (path / "weights.sha256").unlink()  # as a model saved before checksums were recorded
+
+
+def _edit_json(path, name: str, edit) -> None:
+    data = json.loads((path / name).read_text(encoding="utf-8"))
+    (path / name).write_text(json.dumps(edit(data)), encoding="utf-8")
+
+
+def _set_model_size(data: dict) -> dict:
+    data["model"]["hidden"] = 10**7
+    return data
+
+
+BROKEN = {  # name -> (damage, words the reason must hold)
+    "broken-truncated": (lambda p: _damage_weights(p, False, "truncate"), "model.safetensors"),
+    "broken-truncated-checked": (lambda p: _damage_weights(p, True, "truncate"), "damaged"),
+    "broken-flipped": (lambda p: _damage_weights(p, True, "flip"), "do not match their checksum"),
+    "broken-metrics": (lambda p: (p / "metrics.json").write_text("[1,2]"), "metrics.json must be a JSON"),
+    "broken-info": (lambda p: _edit_json(p, "config.json", lambda c: {**c, "info": "oops"}), "info must be"),
+    "broken-hidden": (lambda p: _edit_json(p, "config.json", _set_model_size), "hidden=10000000"),
+    # The sidebar's and Compare's one-line summary read "train" before any loading (AttributeError).
+    "broken-train": (lambda p: _edit_json(p, "config.json", lambda c: {**c, "train": "oops"}), "train"),
+}
+
+
+@pytest.fixture
+def broken_models():
+    """Every kind of damage, each in a copy of dates-dot in the user's models folder; removed after."""
+    import shutil
+
+    from attnviz.checkpoint import ModelError
+    from pages.common import USER_MODELS
+
+    reasons = {}
+    USER_MODELS.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, (damage, words) in BROKEN.items():
+            path = shutil.copytree(ROOT / "models" / "dates-dot", USER_MODELS / name)
+            damage(path)
+            with pytest.raises(ModelError) as err:
+                load_model(path)
+            assert words in str(err.value), (name, str(err.value))
+            reasons[name] = str(err.value)
+        yield reasons
+    finally:
+        for name in BROKEN:
+            shutil.rmtree(USER_MODELS / name, ignore_errors=True)
+
+
+def _lists_each_broken_model(at: AppTest, reasons: dict[str, str]) -> None:
+    said = [unescaped(w.value) for w in at.warning]
+    for name, reason in reasons.items():
+        assert said.count(f"{name}: could not be loaded: {reason}") == 1, (name, said)
+
+
+def test_the_models_page_lists_broken_models_with_their_reason_and_shows_the_others(broken_models):
+    at = page("pages/models.py")
+    assert not at.exception
+    _lists_each_broken_model(at, broken_models)
+    shipped_names = {p.name for p in (ROOT / "models").iterdir() if (p / "config.json").is_file()}
+    table = at.dataframe[0].value.set_index("model")
+    assert set(table.index) == set(available_models()) - set(broken_models) >= shipped_names
+    assert shipped_names <= {unescaped(e.label) for e in at.expander}
+
+
+def test_the_bottleneck_page_lists_broken_models_with_their_reason_and_compares_the_others(broken_models):
+    at = page("pages/bottleneck.py", model="de-en-dot")
+    assert not at.exception
+    _lists_each_broken_model(at, broken_models)
+    assert at.get("plotly_chart"), "the bucket chart of the shipped de-en models"
+    assert any("What the bottleneck costs" in m.value for m in at.markdown)
+    assert len(at.code) == 2  # the long sentence through de-en-dot and de-en-none
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_picking_a_broken_model_says_why_it_cannot_be_used(broken_models, name):
+    at = page("pages/translate.py", model=name, s="26 nov 2026")
+    assert not at.exception
+    assert any(broken_models[name] in unescaped(e.value) for e in at.error)
+    assert name in at.sidebar.selectbox[0].options  # still listed, and the others with it
+    at = page("pages/translate.py", model="dates-dot", s="26 nov 2026")
+    assert not at.exception and at.code[0].value == "2026-11-26"
+
+
+def test_compare_shows_a_broken_model_s_reason_in_its_column_and_the_others(broken_models):
+    at = page("pages/compare.py", model="dates-dot", s="26 nov 2026", cmp=["dates-dot", "broken-info"])
+    assert not at.exception
+    assert any(broken_models["broken-info"] in unescaped(w.value) for w in at.warning)
+    assert [c.value for c in at.code] == ["2026-11-26"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import torch
 
 from attnviz import checkpoint
 from attnviz.checkpoint import (
+    CHECKSUM,
     CONFIG,
     METRICS,
     SRC_SPM,
@@ -67,7 +70,7 @@ def _snapshot(path: Path) -> dict[str, bytes]:
 
 
 def test_save_writes_the_expected_files(saved: Path) -> None:
-    assert {p.name for p in saved.iterdir()} == {CONFIG, WEIGHTS, SRC_SPM, TGT_SPM, METRICS}
+    assert {p.name for p in saved.iterdir()} == {CONFIG, WEIGHTS, CHECKSUM, SRC_SPM, TGT_SPM, METRICS}
     assert [p.name for p in saved.parent.iterdir()] == ["tiny"]  # no temporary directory left
 
 
@@ -326,3 +329,169 @@ def test_tied_model_saves_the_shared_matrix_once_and_loads_it_tied(
     for text in TEXTS:
         a, b = translate(bundle, text), translate(loaded, text)
         np.testing.assert_array_equal(a.log_probs, b.log_probs)
+
+
+# --- bad JSON types: refused at load with their reason, not later inside a page ---------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c.__setitem__("info", "oops"), 'info must be a JSON object, got "oops"'),
+        (lambda c: c.__setitem__("info", [1, 2]), r"info must be a JSON object, got \[1, 2\]"),
+        (lambda c: c["info"].__setitem__("train_seconds", "long"), "train_seconds must be a number"),
+        (lambda c: c.__setitem__("train", "oops"), "TrainConfig must be a JSON object"),
+        (lambda c: c.__setitem__("model", [16, 16]), "model must be a JSON object"),
+        (lambda c: c.__setitem__("tokenizers", ["char", "char"]), "tokenizers must be a JSON object"),
+    ],
+)
+def test_bad_json_types_in_config_are_model_errors(saved: Path, edit, expected: str) -> None:
+    _edit_config(saved, edit)
+    with pytest.raises(ModelError, match=expected):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        ([1, 2], r"metrics.json must be a JSON object, got \[1, 2\]"),
+        ("oops", "metrics.json must be a JSON object"),
+        ({"task": 3}, "task must be a string"),
+        ({"pairs": "many"}, "pairs must be an integer"),
+        ({"greedy": [1, 2]}, "greedy must be a JSON object"),
+        ({"beam5": {"bleu": "high"}}, "beam5.bleu must be a number"),
+        ({"greedy": {"by_length": [1]}}, "by_length must be a JSON object"),
+        ({"greedy": {"by_length": {"<=5": 3}}}, r"by_length.<=5 must be a JSON object"),
+        ({"greedy": {"by_length": {"<=5": {"bleu": 1.0}}}}, r"<=5.n must be a count"),
+        ({"greedy": {"by_length": {"<=5": {"n": 3}}}}, r"<=5.bleu must be a number or null"),
+        ({"greedy": {"by_length": {"<=5": {"n": 3, "bleu": 1.0, "bleu_ci": [1]}}}}, "bleu_ci must be null"),
+    ],
+)
+def test_bad_json_types_in_metrics_are_model_errors_with_their_reason(saved: Path, metrics, expected) -> None:
+    (saved / METRICS).write_text(json.dumps(metrics), encoding="utf-8")
+    with pytest.raises(ModelError, match=expected):
+        load_model(saved)
+
+
+def test_metrics_as_evaluate_writes_them_load(saved: Path) -> None:
+    bucket = {"bleu": 8.2, "bleu_ci": [5.7, 10.5], "chrf": 25.3, "n": 300}
+    empty = {"bleu": None, "bleu_ci": None, "chrf": None, "n": 0}
+    metrics = {
+        "task": "de-en",
+        "split": "test",
+        "pairs": 300,
+        "greedy": {"bleu": 6.4, "chrf": 25.2, "exact_match": 0.2, "by_length": {"<=5": bucket, ">20": empty}},
+        "beam5": {"bleu": 8.2, "chrf": 26.4, "exact_match": 0.5},
+        "alignment": {"accuracy": 0.9, "aer": 0.1, "sentences": 300},
+    }
+    (saved / METRICS).write_text(json.dumps(metrics), encoding="utf-8")
+    assert load_model(saved).metrics == metrics
+
+
+# --- absurd sizes: refused before anything is allocated ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ({"hidden": 10**7}, "hidden=10000000 is more than 8,192"),
+        ({"src_vocab": 10**9}, "src_vocab=1000000000 is more than 1,000,000"),
+        ({"src_vocab": 900_000, "emb": 8192, "hidden": 8192}, "more than the 2 GB limit"),
+    ],
+)
+def test_absurd_sizes_in_config_are_model_errors_before_any_allocation(
+    saved: Path, monkeypatch, sizes: dict, expected: str
+) -> None:
+    _edit_config(saved, lambda c: c["model"].update(sizes))
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was built")
+
+    monkeypatch.setattr(checkpoint, "Seq2Seq", no_model)
+    with pytest.raises(ModelError, match=expected) as err:
+        load_model(saved)
+    assert str(saved) in str(err.value) and "\n" not in str(err.value)
+
+
+# --- checksum of the weights -----------------------------------------------------------------------
+
+
+def test_save_records_the_sha256_of_the_weights(saved: Path) -> None:
+    digest = hashlib.sha256((saved / WEIGHTS).read_bytes()).hexdigest()
+    assert (saved / CHECKSUM).read_text(encoding="ascii") == f"{digest}  {WEIGHTS}\n"
+    assert checkpoint.weights_checksum(saved) == digest
+    # The sha256sum format: the standard tool checks it too.
+    subprocess.run(["sha256sum", "--check", "--quiet", CHECKSUM], cwd=saved, check=True)
+
+
+def _flip_bytes(path: Path) -> None:
+    """Change bytes inside the tensor data (the end of the file), leaving the header parseable."""
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) - 64, len(data) - 1, 7):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bytes_in_the_weights_are_a_damaged_model(saved: Path) -> None:
+    _flip_bytes(saved / WEIGHTS)
+    with pytest.raises(ModelError, match="damaged: the weights do not match their checksum") as err:
+        load_model(saved)
+    assert str(saved) in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["", "not a checksum\n", "0" * 63 + "  model.safetensors\n", "\xff" * 300])
+def test_an_unreadable_checksum_file_is_a_damaged_model(saved: Path, text: str) -> None:
+    (saved / CHECKSUM).write_bytes(text.encode("latin-1"))
+    with pytest.raises(ModelError, match=f"damaged: {CHECKSUM} does not hold a sha256 checksum"):
+        load_model(saved)
+
+
+def test_a_wrong_checksum_is_a_damaged_model(saved: Path) -> None:
+    (saved / CHECKSUM).write_text("0" * 64 + f"  {WEIGHTS}\n", encoding="ascii")
+    with pytest.raises(ModelError, match="damaged"):
+        load_model(saved)
+
+
+def test_a_model_saved_before_checksums_still_loads(bundle: Bundle, saved: Path) -> None:
+    (saved / CHECKSUM).unlink()
+    assert load_model(saved).config == bundle.config
+
+
+def test_a_resave_writes_the_new_weights_checksum(saved: Path, tiny_bundle) -> None:
+    other = tiny_bundle("general")
+    save_model(saved, Bundle("tiny", other.model, other.src, other.tgt))
+    assert (saved / CHECKSUM).read_text(encoding="ascii").split()[0] == checkpoint.weights_checksum(saved)
+    assert load_model(saved).config.attention == "general"
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "models"
+
+
+@pytest.mark.parametrize("path", list_models(SHIPPED), ids=lambda p: p.name)
+def test_every_shipped_model_has_a_checksum_that_verifies(path: Path) -> None:
+    recorded = (path / CHECKSUM).read_text(encoding="ascii")
+    assert recorded == f"{checkpoint.weights_checksum(path)}  {WEIGHTS}\n"
+    checkpoint._verify_checksum(path)  # what load_model does; raises on a mismatch
+
+
+def test_an_unknown_tokenizer_kind_is_refused_before_loading(tmp_path, tiny_bundle) -> None:
+    import json as _json
+
+    from attnviz.checkpoint import CONFIG, ModelError, load_model, save_model
+
+    save_model(tmp_path / "m", tiny_bundle("dot"))
+    saved = _json.loads((tmp_path / "m" / CONFIG).read_text(encoding="utf-8"))
+    saved["tokenizers"]["source"] = "sentencepiece-ish"
+    (tmp_path / "m" / CONFIG).write_text(_json.dumps(saved), encoding="utf-8")
+    with pytest.raises(ModelError, match="tokenizers.source must be one of char, word, unigram, bpe"):
+        load_model(tmp_path / "m")
+
+
+def test_a_model_whose_save_was_killed_between_the_renames_is_found_again(tmp_path, tiny_bundle) -> None:
+    """Where the swap is two renames, a kill between them leaves only .<name>.old.<pid>: load_model puts it
+    back (checkpoint.recover) instead of saying there is no model."""
+    from attnviz.checkpoint import load_model, save_model
+
+    save_model(tmp_path / "m", tiny_bundle("dot"))
+    (tmp_path / "m").rename(tmp_path / ".m.old.999999999")  # no such process
+    assert load_model(tmp_path / "m").config == tiny_bundle("dot").config

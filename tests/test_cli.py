@@ -1,15 +1,17 @@
 """The command line: train, evaluate, translate; user errors end in one line and exit status 2."""
 
+import io
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
-from attnviz import search
+from attnviz import cli, search
 from attnviz.checkpoint import load_model
-from attnviz.cli import main
+from attnviz.cli import UserError, input_lines, main, translate_lines
 from attnviz.search import MAX_INPUT_CHARS
 from attnviz.trace import Trace
 from pages.common import ROOT
@@ -86,11 +88,14 @@ def test_bad_sentences_give_one_line_and_exit_2(model_dir, capsys, argv_tail, me
 def test_bad_input_files(model_dir, tmp_path, capsys):
     binary = tmp_path / "bin"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes("ok\nGr\xfc\xdfe\n".encode("latin-1"))
-    for path, message in [(binary, "binary"), (latin1, "line 2"), (tmp_path / "missing", "No such file")]:
+    for path, message in [(binary, "binary"), (tmp_path / "missing", "No such file")]:
         code, out, err = run(capsys, "translate", "-m", str(model_dir), "--input", str(path))
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    # A line that is not UTF-8 is one bad line, not a bad file (see test_a_bad_line_...).
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("ok\nGr\xfc\xdfe\n".encode("latin-1"))
+    code, out, err = run(capsys, "translate", "-m", str(model_dir), "--input", str(latin1))
+    assert code == 1 and "line 2: not UTF-8" in err and out.split("\n")[1] == ""
 
 
 def test_unknown_model_names_the_shipped_ones(capsys):
@@ -139,3 +144,154 @@ def test_translate_json_with_a_reference_is_the_forced_trace(capsys):
 def test_a_reference_with_beam_is_refused(capsys):
     assert main(["translate", "-m", "dates-dot", "26 nov 2026", "--reference", "x", "--beam", "5"]) == 2
     assert "--reference" in capsys.readouterr().err
+
+
+def _copy_of_shipped(tmp_path, name: str = "dates-dot"):
+    """A shipped model copied to tmp_path, to be damaged there."""
+    import shutil
+
+    return shutil.copytree(ROOT / "models" / name, tmp_path / name)
+
+
+def test_absurd_sizes_in_config_give_one_line_and_exit_2(tmp_path, capsys):
+    path = _copy_of_shipped(tmp_path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    config["model"]["hidden"] = 10**7
+    (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    code, out, err = run(capsys, "translate", "-m", str(path), "x")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "hidden=10000000 is more than 8,192" in err and "Traceback" not in err
+
+
+def test_damaged_weights_give_one_line_naming_the_damage_and_exit_2(tmp_path, capsys):
+    path = _copy_of_shipped(tmp_path)
+    weights = bytearray((path / "model.safetensors").read_bytes())
+    weights[-100:] = bytes(b ^ 0xFF for b in weights[-100:])  # tensor data: the header still parses
+    (path / "model.safetensors").write_bytes(bytes(weights))
+    code, out, err = run(capsys, "translate", "-m", str(path), "26 nov 2026")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "damaged: the weights do not match their checksum" in err
+
+
+# --- --input streams: bounded lines, output as it goes, bad lines named (issue 13, item 5) -------------
+
+
+def cli_process(*argv, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "attnviz.cli", *argv],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=20,  # /dev/zero used to be read until MemoryError
+    )
+
+
+def test_dev_zero_as_file_or_stdin_is_refused_at_once(model_dir):
+    with open("/dev/zero", "rb") as zero:
+        for argv, stdin in [(["--input", "/dev/zero"], None), (["--input", "-"], zero)]:
+            proc = cli_process("translate", "-m", str(model_dir), *argv, stdin=stdin)
+            assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+            assert "binary" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+class Endless(io.RawIOBase):
+    """A pipe that never ends and never breaks its line (think `yes | tr -d '\\n'`), counting its bytes."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = b"a" * len(buffer)
+        self.given += len(buffer)
+        return len(buffer)
+
+
+def test_an_endless_line_stops_with_a_message_after_a_bounded_read():
+    stream = Endless()
+    with pytest.raises(UserError, match="line 1 is over 1 MB long"):
+        list(input_lines(io.BufferedReader(stream), "-"))
+    assert stream.given < 2 * cli.MAX_SKIP_BYTES
+
+
+def test_a_file_over_the_limit_is_refused_by_its_size_before_it_is_read(model_dir, tmp_path, capsys):
+    sparse = tmp_path / "sparse.txt"
+    with open(sparse, "wb") as f:
+        f.truncate(1_000_000_000)  # 1 GB on paper, no blocks on disk
+    start = time.monotonic()
+    code, out, err = run(capsys, "translate", "-m", str(model_dir), "--input", str(sparse))
+    assert code == 2 and out == "" and "1,000 MB; the limit is 50 MB" in err
+    assert time.monotonic() - start < 5
+
+
+def test_a_utf16_input_file_is_named_as_such(model_dir, tmp_path, capsys):
+    path = tmp_path / "utf16.txt"
+    path.write_text("abc\nxyz\n", encoding="utf-16")
+    code, _, err = run(capsys, "translate", "-m", str(model_dir), "--input", str(path))
+    assert code == 2 and "looks like UTF-16 text: save it as UTF-8" in err
+
+
+def test_a_bad_line_is_named_and_the_rest_still_translates(model_dir, tmp_path, capsys):
+    path = tmp_path / "mixed.txt"
+    lines = [b"abc", b"x" * (MAX_INPUT_CHARS + 1), b"Gr\xfc\xdfe", b"", b"y" * 100_000, b"a\x01b", b"hello"]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = run(capsys, "translate", "-m", str(model_dir), "--input", str(path))
+    assert code == 1
+    got = out.removesuffix("\n").split("\n")
+    assert len(got) == len(lines) and got[1] == got[2] == got[3] == got[4] == got[5] == ""
+    bundle = load_model(model_dir)
+    assert got[0] == search.translate(bundle, "abc").translation
+    assert got[6] == search.translate(bundle, "hello").translation
+    said = err.strip().splitlines()
+    assert [line.split(": ")[2] for line in said[:-1]] == ["line 2", "line 3", "line 5", "line 6"]
+    assert "limit" in said[0] and "not UTF-8" in said[1] and "control character" in said[3]
+    assert said[-1].endswith(
+        "4 of 7 lines could not be translated (lines 2, 3, 5, 6); the output has an empty line for each"
+    )
+
+
+@pytest.mark.parametrize("beam", ["0", "-1", str(10**9)])
+def test_a_beam_out_of_range_is_refused_in_one_line(model_dir, capsys, beam):
+    code, out, err = run(capsys, "translate", "-m", str(model_dir), "abc", "--beam", beam)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"attnviz translate: error: --beam must be from 1 (greedy) to {cli.MAX_BEAM}, not {beam}"
+    ]
+    code, _, err = run(capsys, "evaluate", "-m", str(model_dir), "--beam", f"1,{beam}")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--beam" in err
+
+
+def test_evaluate_beam_must_be_numbers(model_dir, capsys):
+    code, _, err = run(capsys, "evaluate", "-m", str(model_dir), "--beam", "1,five")
+    assert code == 2 and "comma-separated beam sizes" in err and len(err.strip().splitlines()) == 1
+
+
+def test_each_chunk_is_written_before_the_next_lines_are_read(model_dir, monkeypatch):
+    monkeypatch.setattr(cli, "CHUNK_LINES", 2)
+    out = io.StringIO()
+    written_when_read = []
+
+    def lines():
+        for number in range(1, 7):
+            written_when_read.append(out.getvalue().count("\n"))
+            yield number, "abc" if number % 3 else "", ""
+
+    read, failed = translate_lines(load_model(model_dir), lines(), 1, "test", out)
+    assert (read, failed) == (6, [])
+    assert written_when_read == [0, 0, 2, 2, 4, 4]  # lines 3 and 5 are read after 2 and 4 are written
+    assert out.getvalue().split("\n")[2] == ""
+
+
+def test_many_lines_stream_through_with_one_output_line_each(model_dir, tmp_path, capsys):
+    path = tmp_path / "many.txt"
+    path.write_text("".join("abc\n" if i % 5 else "\n" for i in range(5_000)), encoding="utf-8")
+    code, out, _ = run(capsys, "translate", "-m", str(model_dir), "--input", str(path))
+    got = out.removesuffix("\n").split("\n")
+    assert code == 0 and len(got) == 5_000
+    assert {line for i, line in enumerate(got) if i % 5 == 0} == {""}
+    assert {line for i, line in enumerate(got) if i % 5} == {
+        search.translate(load_model(model_dir), "abc").translation
+    }

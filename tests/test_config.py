@@ -17,6 +17,7 @@ from attnviz.config import (
     TrainConfig,
     save_json,
 )
+from attnviz.model import Seq2Seq
 
 MODEL_KEYS = [f.name for f in dataclasses.fields(ModelConfig)]
 TRAIN_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
@@ -221,3 +222,43 @@ def test_recipes_start_from_their_task_defaults():
             else:
                 assert getattr(cfg, key) == value, name
     assert recipe("de-en-dot").model["dropout"] == 0.3
+
+
+# --- sizes: sane bounds and the memory a model would take, checked before anything is built ------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("hidden", 10**7), ("emb", 10**6), ("src_vocab", 10**9), ("tgt_vocab", 10**9), ("max_tgt_len", 10**9)],
+)
+def test_absurd_sizes_are_refused_with_the_limit(name: str, value: int) -> None:
+    with pytest.raises(ConfigError, match=rf"{name}={value} is more than [\d,]+, the largest attnviz builds"):
+        ModelConfig(**{"src_vocab": 5, "tgt_vocab": 5, name: value})
+
+
+def test_sizes_each_in_bounds_but_too_big_together_are_refused_by_memory() -> None:
+    # 1M pieces x 4096 wide: 4 billion numbers in each embedding alone, about 40 GB as float32.
+    with pytest.raises(ConfigError, match=r"would hold [\d,]+ parameters \(\d+\.\d GB\), more than the 2 GB"):
+        ModelConfig(1_000_000, 1_000_000, emb=4096, hidden=4096)
+
+
+def test_a_big_model_under_the_memory_limit_is_accepted() -> None:
+    config = ModelConfig(200_000, 200_000, emb=512, hidden=512)  # about 1.1 GB of weights, not built
+    assert 4 * config.parameter_count() < 2 * 1024**3
+
+
+@pytest.mark.parametrize("attention", ATTENTIONS)
+@pytest.mark.parametrize("tie_output", [False, True])
+def test_parameter_count_from_the_sizes_equals_the_built_model(attention: str, tie_output: bool) -> None:
+    config = ModelConfig(
+        37, 41, attention=attention, emb=24, hidden=24 if tie_output else 18, tie_output=tie_output
+    )
+    assert config.parameter_count() == Seq2Seq(config).parameter_count()
+
+
+@pytest.mark.parametrize("data", [[1, 2], "oops", None, 3])
+def test_a_config_that_is_not_an_object_is_refused(data) -> None:
+    with pytest.raises(ConfigError, match="must be a JSON object"):
+        ModelConfig.from_dict(data)
+    with pytest.raises(ConfigError, match="must be a JSON object"):
+        TrainConfig.from_dict(data)

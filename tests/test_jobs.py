@@ -154,7 +154,7 @@ def test_interrupted_runs_can_be_kept_or_discarded(tmp_path, tiny_bundle):
         save_model(staging / name, bundle)
     slot = runner(tmp_path)
     assert slot.interrupted() == [staging / "a", staging / "b"]
-    assert slot.keep(staging / "a") == tmp_path / "a"
+    assert slot.keep(staging / "a").path == tmp_path / "a"
     assert list_models(tmp_path) == [tmp_path / "a"]
     assert load_model(tmp_path / "a").metrics["task"] == "dates"  # kept with its test metrics
     with pytest.raises(jobs.Busy, match="keep or discard"):
@@ -283,3 +283,177 @@ def test_a_server_stopped_mid_training_loses_nothing(tmp_path):
     assert job.state == "done", job.message
     assert list_models(tmp_path) == [tmp_path / "survivor"]
     assert slot.find("0123456789ab") is None and slot.find("../../etc") is None
+
+
+# ---------------------------------------------------------------- keep and discard, at once (issue 13)
+
+
+def stage(root: Path, tiny_bundle, name: str) -> Path:
+    """An interrupted run's checkpoint, as a killed training process leaves it."""
+    bundle = Bundle(name, tiny_bundle("dot").model, *_toks(tiny_bundle), train_config=tiny_cfg())
+    save_model(root / jobs.STAGING / name, bundle)
+    return root / jobs.STAGING / name
+
+
+def leftovers(root: Path, name: str) -> list[str]:
+    """Anything of `name` besides its model directory: .old.<pid> or temporary directories."""
+    found = list(root.glob(f".{name}.*")) + list((root / jobs.STAGING).glob(f".{name}.*"))
+    return sorted(p.name for p in found)
+
+
+def at_once(*calls):
+    """Run the calls in threads released together; their results, and what any of them raised."""
+    import threading
+
+    barrier, results, raised = threading.Barrier(len(calls)), [None] * len(calls), []
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except BaseException as err:  # noqa: BLE001 - the test reports it
+            raised.append(err)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results, raised
+
+
+def test_two_keeps_of_the_same_run_at_once_keep_it_once_and_both_answer(tmp_path, tiny_bundle):
+    staged = stage(tmp_path, tiny_bundle, "twice")
+    slots = runner(tmp_path), runner(tmp_path)  # two sessions (or servers) on one folder
+    results, raised = at_once(lambda: slots[0].keep(staged), lambda: slots[1].keep(staged))
+    assert raised == []
+    assert list_models(tmp_path) == [tmp_path / "twice"]
+    assert list_models(tmp_path / jobs.STAGING) == []
+    assert leftovers(tmp_path, "twice") == []
+    assert all(r.ok and r.path == tmp_path / "twice" for r in results), results
+    messages = sorted(r.message for r in results)
+    assert "already" in messages[0] and messages[1].startswith("Kept"), messages
+    assert load_model(tmp_path / "twice").metrics["task"] == "dates"
+    again = slots[0].keep(staged)  # a third press, later: says so
+    assert again.ok and "already" in again.message
+
+
+def test_keep_and_discard_at_once_end_one_way_with_a_message_each(tmp_path, tiny_bundle):
+    staged = stage(tmp_path, tiny_bundle, "race")
+    slot = runner(tmp_path)
+    results, raised = at_once(lambda: slot.keep(staged), lambda: jobs.discard(staged))
+    assert raised == [] and all(r.message for r in results)
+    assert not staged.exists() and leftovers(tmp_path, "race") == []
+    kept, discarded = results
+    if (tmp_path / "race").exists():  # the keep came first: the discard finds nothing left to discard
+        assert kept.ok and not discarded.ok and "kept among your models" in discarded.message
+    else:
+        assert not kept.ok and "gone" in kept.message
+        twice = jobs.discard(staged)
+        assert twice.ok and "already" in twice.message
+
+
+def test_keep_waits_for_another_servers_lock(tmp_path, tiny_bundle):
+    """flock on the models folder's lock file: another server (here, another open file) holding it."""
+    import fcntl
+    import threading
+
+    staged = stage(tmp_path, tiny_bundle, "locked")
+    results = []
+    with open(tmp_path / jobs.LOCK_FILE, "a") as other_server:
+        fcntl.flock(other_server, fcntl.LOCK_EX)
+        keeper = threading.Thread(target=lambda: results.append(runner(tmp_path).keep(staged)))
+        keeper.start()
+        time.sleep(0.5)
+        assert keeper.is_alive() and staged.exists(), "the keep waits for the lock"
+    keeper.join(timeout=120)
+    assert results[0].ok and list_models(tmp_path) == [tmp_path / "locked"]
+
+
+def test_keeping_a_damaged_checkpoint_says_why_and_leaves_it_to_discard(tmp_path, tiny_bundle):
+    staged = stage(tmp_path, tiny_bundle, "broken")
+    (staged / "model.safetensors").write_bytes(b"not weights")
+    outcome = runner(tmp_path).keep(staged)
+    assert not outcome.ok and "Cannot keep 'broken'" in outcome.message
+    assert list_models(tmp_path) == [] and staged.exists()
+    assert jobs.discard(staged).ok and not staged.exists()
+    assert leftovers(tmp_path, "broken") == []
+
+
+def test_keep_never_replaces_a_finished_model(tmp_path, tiny_bundle):
+    staged = stage(tmp_path, tiny_bundle, "both")
+    save_model(tmp_path / "both", Bundle("both", tiny_bundle("dot").model, *_toks(tiny_bundle)))
+    outcome = runner(tmp_path).keep(staged)
+    assert not outcome.ok and "exists already" in outcome.message
+    assert staged.exists() and (tmp_path / "both").exists()
+
+
+# ---------------------------------------------------------------- uploads (issue 13)
+
+
+def uploads(root: Path) -> list[str]:
+    folder = root / jobs.UPLOADS
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_an_upload_is_saved_only_when_its_job_starts(tmp_path, tiny_bundle):
+    data = b"".join(f"{w}\t{w[::-1]}\n".encode() for w in ("abc", "hello", "world", "cat", "dog") * 20)
+    dev = jobs.upload_dev_pairs(data, seed=0)
+    assert dev and all(p.target == p.source[::-1] for p in dev)
+    assert uploads(tmp_path) == [], "checking the file saves nothing"
+    stage(tmp_path, tiny_bundle, "waiting")
+    slot = runner(tmp_path)
+    cfg = jobs.config_for("tsv", "dot", "tiny", 1, 1.0)
+    with pytest.raises(jobs.Busy):
+        slot.start(cfg, name="waiting", probe=Pair("abc", ""), upload=data)
+    assert uploads(tmp_path) == [], "a refused start keeps nothing"
+    job = slot.start(cfg, name="on-upload", probe=Pair("abc", ""), upload=data)
+    job.cancel()
+    wait(job, timeout=60)
+    saved = Path(job.cfg.data_path)
+    assert saved.parent == tmp_path / jobs.UPLOADS and saved.read_bytes() == data
+    assert uploads(tmp_path) == [saved.name]
+
+
+def test_the_uploads_folder_is_capped_and_old_uploads_go(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "UPLOADS_MAX_FILES", 3)
+    monkeypatch.setattr(jobs, "UPLOADS_MAX_BYTES", 1000)
+    folder = tmp_path / jobs.UPLOADS
+    folder.mkdir()
+    now = time.time()
+
+    def upload(name: str, size: int, age_s: float) -> Path:
+        path = folder / name
+        path.write_bytes(b"x" * size)
+        os.utime(path, (now - age_s, now - age_s))
+        return path
+
+    old = upload("old.tsv", 10, 2 * 24 * 3600)  # its job ended over a day ago
+    part = upload(".dead.tsv.1.part", 10, 3600)  # a save that died
+    writing = upload(".live.tsv.2.part", 10, 1)  # a save in progress
+    running = upload("running.tsv", 10, 23 * 3600)  # the oldest left, but the running job's
+    files = [upload(f"{i}.tsv", 100, 100 - i) for i in range(5)]  # 4.tsv is the newest
+    deleted = jobs.tidy_uploads(tmp_path, keep=running)
+    assert set(deleted) == {old, part, files[0], files[1], files[2]}
+    assert uploads(tmp_path) == sorted([writing.name, running.name, "3.tsv", "4.tsv"])
+    # Bytes count too: a 950-byte upload leaves room for nothing else.
+    big = upload("big.tsv", 950, 0)
+    jobs.tidy_uploads(tmp_path, keep=big)
+    assert uploads(tmp_path) == sorted([writing.name, "big.tsv"])
+
+
+def test_the_same_upload_again_is_fresh_again(tmp_path):
+    first = jobs.save_upload(b"a\tb\n", tmp_path)
+    long_ago = time.time() - 3 * 24 * 3600
+    os.utime(first, (long_ago, long_ago))
+    assert jobs.save_upload(b"a\tb\n", tmp_path) == first and first.exists()
+    assert time.time() - first.stat().st_mtime < 60
+
+
+def test_a_run_killed_before_its_first_checkpoint_says_nothing_was_kept(tmp_path):
+    job = runner(tmp_path).start(tiny_cfg(data_size=20_000), name="gone", probe=probe_pair())
+    os.kill(job.pid, signal.SIGKILL)  # while Python starts or the data is prepared
+    wait(job, timeout=30)
+    assert job.state == "failed" and "killed" in job.message
+    assert jobs.NOTHING_KEPT in job.message
+    assert jobs.Job.open(job.folder).message == job.message, "every reader, later too, is told"

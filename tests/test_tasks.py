@@ -300,3 +300,14 @@ def test_unknown_task_lists_the_options():
     with pytest.raises(DataError) as info:
         load_task("french")
     assert all(name in str(info.value) for name in TASKS)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_tsv_in_utf16_or_utf32_names_the_encoding(encoding):
+    """Saved as Windows' "Unicode" the file is text with NUL bytes between its letters, not binary."""
+    data = "eins\tone\nzwei\ttwo\n".encode(encoding)
+    wide = "UTF-32" if "32" in encoding else "UTF-16"
+    with pytest.raises(DataError, match=f"looks like {wide} text: save it as UTF-8"):
+        read_tsv(data)
+    assert tasks.wide_encoding(b"eins\tone\n") is None
+    assert tasks.wide_encoding(b"nul\x00byte\tx\n" * 5) is None  # one NUL is a bad line, not UTF-16

@@ -1,10 +1,18 @@
 """The Train page under AppTest: start a tiny job, watch it, cancel it, find the model in the picker."""
 
+import os
+import shutil
+import signal
 import time
 
 from streamlit.testing.v1 import AppTest
 
-from pages.common import ROOT
+from attnviz import jobs
+from attnviz.checkpoint import Bundle, save_model
+from attnviz.config import TrainConfig
+from attnviz.recipes import settings
+from attnviz.tasks import Pair
+from pages.common import ROOT, USER_MODELS
 
 
 def train_page(**query) -> AppTest:
@@ -124,3 +132,40 @@ def test_looking_back_freezes_the_history_and_following_again_catches_up():
     for cancel in [b for b in at.button if b.label == "Cancel"]:
         cancel.click().run()
     rerun_until(at, lambda a: any("Saved as" in s.value for s in a.success))
+
+
+def plain(text: str) -> str:
+    """A message as the user reads it: md() escapes the punctuation of the values it quotes."""
+    return text.replace("\\", "").replace("\u2060", "")
+
+
+def test_a_run_killed_before_its_first_checkpoint_says_so_at_its_url():
+    cfg = TrainConfig.from_dict(settings("dates", "dot", "tiny", data_size=20_000, epochs=1))
+    job = jobs.Runner(USER_MODELS, threads=1).start(cfg, name="page-gone", probe=Pair("3 may 2020", ""))
+    os.kill(job.pid, signal.SIGKILL)  # long before its first checkpoint
+    end = time.monotonic() + 30
+    while job.refresh().running:
+        assert time.monotonic() < end
+        time.sleep(0.1)
+    at = train_page(job=job.id)
+    assert not at.exception
+    assert any(jobs.NOTHING_KEPT in plain(e.value) for e in at.error), [e.value for e in at.error]
+
+
+def test_the_default_name_skips_a_waiting_run_and_discard_says_what_it_did(tiny_bundle):
+    at = train_page()
+    default = name_box(at).value
+    staged = USER_MODELS / jobs.STAGING / default
+    tiny = tiny_bundle("dot")
+    save_model(staged, Bundle(default, tiny.model, tiny.src, tiny.tgt))  # as a killed run leaves it
+    try:
+        at = train_page()
+        assert any("was interrupted" in plain(w.value) for w in at.warning)
+        assert name_box(at).value not in (default, ""), "the default skips the waiting run's name"
+        assert not next(b for b in at.button if b.label == "Start training").disabled
+        widget(at, "button", f"discard-{default}").click().run()
+        assert not at.exception
+        assert any(f"Discarded '{default}'" in plain(s.value) for s in at.success)
+        assert not staged.exists() and not any("was interrupted" in plain(w.value) for w in at.warning)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
