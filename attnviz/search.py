@@ -320,6 +320,8 @@ def force(bundle: Bundle, text: str, reference: str) -> Trace:
     At each step the decoder is fed the reference's previous piece (not its own choice), so the weights
     are the attention the model would use to write that translation, and log_probs[t] is log p of the
     reference's piece t (the last step: of </s>). The top-k still lists what the model itself preferred.
+    evaluate.forced_weights gets the same weights for a whole corpus from one batched teacher-forced
+    forward pass; this is the one-sentence path that records every number, step by step.
     """
     source = prepare(bundle, text)
     try:

@@ -134,9 +134,10 @@ def step_view(trace, T: int) -> None:
     URL are all drawn from state.step, the one number of the current step.
     """
     state = st.session_state
-    if state.playing and state.tick_armed and state.drawn == state.step:  # a timer tick
+    # A timer tick: the step shown has been drawn to the end (a whole-page run sets drawn to 0, so the
+    # fragment's first run there is not a tick).
+    if state.playing and state.drawn == state.step:
         state.step = min(state.step + 1, T)
-    state.tick_armed = True
 
     def move(delta: int) -> None:
         state.step = min(max(state.step + delta, 1), T)
@@ -185,8 +186,7 @@ with walk:
             state.step = start
             state.playing = False
         state.setdefault("playing", False)
-        state.tick_armed = False  # this is a whole-page run: the fragment's first run is not a tick
-        state.drawn = 0
+        state.drawn = 0  # a whole-page run: nothing of the fragment is drawn yet
 
         def toggle_play() -> None:
             if not state.playing and state.step >= T:

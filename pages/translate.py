@@ -122,7 +122,12 @@ else:
 
 st.markdown(
     "**Your translation (forced decoding).** Type the translation you expect: the model is made to write "
-    "it, piece by piece, and shows the attention it uses for each piece and how probable it finds it."
+    "it, piece by piece, and shows how probable it finds each piece"
+    + (
+        " and the attention it uses to write it."
+        if bundle.config.attention != "none"
+        else " (this model has no attention: every piece is written from the same fixed latent vector)."
+    )
 )
 reference = reference_input(
     "Reference translation",

@@ -750,3 +750,16 @@ def test_compare_shows_a_broken_model_s_reason_in_its_column_and_the_others(brok
     assert not at.exception
     assert any(broken_models["broken-info"] in unescaped(w.value) for w in at.warning)
     assert [c.value for c in at.code] == ["2026-11-26"]
+
+
+@pytest.mark.parametrize("name", ["dates-dot", "de-en-none"])
+def test_the_forced_decoding_words_fit_the_model(name: str):
+    sentence, reference = ("26 nov 2026", "2026-11-25") if name == "dates-dot" else ("Ich bin müde.", "I am.")
+    at = page("pages/translate.py", model=name, s=sentence, ref=reference)
+    assert not at.exception
+    said = next(m.value for m in at.markdown if "forced decoding" in m.value)
+    maps = [c for c in at.get("plotly_chart") if "reference-map" in c.proto.id]
+    if name == "de-en-none":
+        assert "no attention" in said and "attention it uses" not in said and not maps
+    else:
+        assert "attention it uses" in said and len(maps) == 1

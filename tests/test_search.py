@@ -371,3 +371,16 @@ def test_forced_trace_is_the_reference_teacher_forced(tiny_bundle, kind: str) ->
 def test_forcing_an_empty_reference_is_an_input_error(tiny_bundle) -> None:
     with pytest.raises(InputError):
         force(tiny_bundle("dot"), "a dog", "   ")
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "none"])
+def test_forced_weights_equal_the_corpus_path_of_evaluate(tiny_bundle, kind: str) -> None:
+    """search.force (step by step) and evaluate.forced_weights (one batched forward) are two paths to
+    the same numbers."""
+    from attnviz.evaluate import forced_weights
+    from attnviz.tasks import Pair
+
+    bundle = tiny_bundle(kind)
+    pairs = [Pair("a dog", "god a"), Pair("hello world", "dlrow")]
+    for pair, weights in zip(pairs, forced_weights(bundle, pairs), strict=True):
+        np.testing.assert_allclose(force(bundle, pair.source, pair.target).weights, weights, atol=1e-5)
