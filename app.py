@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import presentation_switch, presenting
+from pages.layout import presentation_switch, presenting
 
 st.set_page_config(
     page_title="attnviz - see attention",

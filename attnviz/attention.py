@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 
 class ScoreParts(NamedTuple):
-    """The numbers inside a score that the step-through view shows, beside the encoder side `prepare`
+    """The numbers inside a score that the step-through view shows, beside the encoder side `project_keys`
     gives: score_i = scale * query . key_i (dot, scaled dot, general), or v . tanh(query + key_i) (concat).
     """
 
@@ -26,14 +26,14 @@ class ScoreParts(NamedTuple):
 class DotScore(nn.Module):
     """score(s_t, h_i) = s_t . h_i - the core idea: a large dot product means "look here"."""
 
-    def prepare(self, keys: Tensor) -> Tensor:
+    def project_keys(self, keys: Tensor) -> Tensor:
         return keys  # (B, S, H)
 
     def parts(self, query: Tensor) -> ScoreParts:
         return ScoreParts(query, query.new_zeros(0), 1.0)
 
-    def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
-        return query @ prepared.transpose(1, 2)  # (B, T, H) @ (B, H, S) -> (B, T, S)
+    def forward(self, query: Tensor, projected: Tensor) -> Tensor:
+        return query @ projected.transpose(1, 2)  # (B, T, H) @ (B, H, S) -> (B, T, S)
 
 
 class ScaledDotScore(DotScore):
@@ -46,8 +46,8 @@ class ScaledDotScore(DotScore):
     def parts(self, query: Tensor) -> ScoreParts:
         return ScoreParts(query, query.new_zeros(0), self.scale)
 
-    def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
-        return (query @ prepared.transpose(1, 2)) * self.scale  # (B, T, S)
+    def forward(self, query: Tensor, projected: Tensor) -> Tensor:
+        return (query @ projected.transpose(1, 2)) * self.scale  # (B, T, S)
 
 
 class GeneralScore(nn.Module):
@@ -57,14 +57,14 @@ class GeneralScore(nn.Module):
         super().__init__()
         self.W = nn.Linear(hidden, hidden, bias=False)
 
-    def prepare(self, keys: Tensor) -> Tensor:
+    def project_keys(self, keys: Tensor) -> Tensor:
         return self.W(keys)  # (B, S, H), computed once per sentence, not once per step
 
     def parts(self, query: Tensor) -> ScoreParts:
         return ScoreParts(query, query.new_zeros(0), 1.0)
 
-    def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
-        return query @ prepared.transpose(1, 2)  # (B, T, S)
+    def forward(self, query: Tensor, projected: Tensor) -> Tensor:
+        return query @ projected.transpose(1, 2)  # (B, T, S)
 
 
 class ConcatScore(nn.Module):
@@ -79,14 +79,14 @@ class ConcatScore(nn.Module):
         self.W_h = nn.Linear(hidden, hidden, bias=True)
         self.v = nn.Linear(hidden, 1, bias=False)
 
-    def prepare(self, keys: Tensor) -> Tensor:
+    def project_keys(self, keys: Tensor) -> Tensor:
         return self.W_h(keys)  # (B, S, H)  W_h h_i + b
 
     def parts(self, query: Tensor) -> ScoreParts:
         return ScoreParts(self.W_s(query), self.v.weight[0], 1.0)  # W_s s_t (B, T, H); v (H,)
 
-    def forward(self, query: Tensor, prepared: Tensor) -> Tensor:
-        summed = self.W_s(query).unsqueeze(2) + prepared.unsqueeze(1)  # (B, T, S, H)
+    def forward(self, query: Tensor, projected: Tensor) -> Tensor:
+        summed = self.W_s(query).unsqueeze(2) + projected.unsqueeze(1)  # (B, T, S, H)
         return self.v(torch.tanh(summed)).squeeze(-1)  # (B, T, S)
 
 
@@ -116,19 +116,19 @@ class Attention(nn.Module):
         super().__init__()
         self.score = make_score(kind, hidden)
 
-    def prepare(self, keys: Tensor) -> Tensor:
+    def project_keys(self, keys: Tensor) -> Tensor:
         """Everything about the encoder states that does not depend on the decoder step."""
-        return self.score.prepare(keys)
+        return self.score.project_keys(keys)
 
     def parts(self, query: Tensor) -> ScoreParts:
         """The decoder side of the score and its constants, for showing the arithmetic (not needed to
         compute it: forward does that)."""
         return self.score.parts(query)
 
-    def forward(self, query: Tensor, keys: Tensor, prepared: Tensor, mask: Tensor) -> AttentionOutput:
+    def forward(self, query: Tensor, keys: Tensor, projected: Tensor, mask: Tensor) -> AttentionOutput:
         """query (B, T, H) decoder states; keys (B, S, H) encoder states; mask (B, S) True = real."""
         # 1) scores: how well each encoder state matches the decoder state
-        scores = self.score(query, prepared)  # (B, T, S)
+        scores = self.score(query, projected)  # (B, T, S)
         # 2) softmax over the unmasked source: -inf on padding gives it exactly zero weight
         masked = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))  # (B, T, S)
         weights = torch.softmax(masked, dim=-1)  # (B, T, S)

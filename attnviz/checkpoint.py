@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from attnviz.bundle import Bundle
 from attnviz.config import TOKENIZER_KINDS, ModelConfig, TrainConfig, save_json
 from attnviz.model import Seq2Seq
 from attnviz.tokenizer import Tokenizer
@@ -37,24 +38,6 @@ CHECKSUM = "weights.sha256"  # `sha256sum` format, so `sha256sum -c weights.sha2
 
 class ModelError(Exception):
     """A model directory that cannot be used; the message says which and why."""
-
-
-@dataclass
-class Bundle:
-    """Everything needed to translate with one model (read-only once loaded)."""
-
-    name: str
-    model: Seq2Seq
-    src: Tokenizer
-    tgt: Tokenizer
-    train_config: TrainConfig | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)  # training time, data sizes, ...
-    path: Path | None = None
-
-    @property
-    def config(self) -> ModelConfig:
-        return self.model.config
 
 
 def save_model(
@@ -254,6 +237,17 @@ def load_model(path: Path | str, name: str | None = None) -> Bundle:
         info=info,
         path=path,
     )
+
+
+def summary(path: Path | str) -> dict[str, str]:
+    """A model directory's task and attention function, from its config.json alone (no tokenizer or
+    weights loaded: a picker describes every model with it). "?" for what a damaged config lacks."""
+    try:
+        saved = json.loads((Path(path) / CONFIG).read_text(encoding="utf-8"))
+        train = saved.get("train") or {}
+        return {"task": str(train.get("task", "?")), "attention": str(saved["model"]["attention"])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # e.g. "train": "oops"
+        return {"task": "?", "attention": "?"}
 
 
 def list_models(root: Path | str) -> list[Path]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attnviz import tasks
-from attnviz.checkpoint import Bundle
+from attnviz.bundle import Bundle
 from attnviz.tokenizer import UNK
 from attnviz.trace import Trace
 
@@ -22,7 +22,7 @@ MAX_LISTED = 12  # unknown characters named in a message; the rest are counted
 @dataclass(frozen=True)
 class Message:
     """A sentence for the user. `template` is ours; `values` come from the user or the model, and a page
-    must show them literally (pages.common.md(template, *values)); `text()` is the plain version."""
+    must show them literally (pages.text.md(template, *values)); `text()` is the plain version."""
 
     template: str
     values: tuple[str, ...] = ()
@@ -55,13 +55,15 @@ class Findings:
     notes: tuple[Message, ...]
 
 
-def task_of(bundle: Bundle) -> str:
-    return bundle.train_config.task if bundle.train_config else "tsv"
+def task_of(bundle: Bundle) -> tasks.Task | None:
+    """The model's task, or None where it records none or this installation does not know it."""
+    return tasks.find(bundle.train_config.task) if bundle.train_config else None
 
 
 def normalise(bundle: Bundle, text: str) -> str:
     """`text` as the model's task reads it: case folded where the task is caseless (g2p)."""
-    return text.casefold() if task_of(bundle) in tasks.CASELESS else text
+    task = task_of(bundle)
+    return text.casefold() if task is not None and task.caseless else text
 
 
 def unknown_pieces(trace: Trace) -> tuple[int, ...]:
@@ -71,7 +73,7 @@ def unknown_pieces(trace: Trace) -> tuple[int, ...]:
 
 def unknown_characters(bundle: Bundle, text: str) -> tuple[str, ...]:
     """The characters of `text` the model's source tokenizer cuts into <unk>, each once, in order."""
-    encoded = bundle.src.encode(text)
+    encoded = bundle.src.tokenize(text)
     found = (text[a:b] for i, (a, b) in zip(encoded.ids, encoded.spans, strict=True) if i == UNK)
     return tuple(dict.fromkeys(c for span in found for c in span if not c.isspace()))
 
@@ -82,9 +84,9 @@ def script(char: str) -> str:
     return word if word == "CJK" else word.title()
 
 
-def foreign_scripts(task: str, text: str) -> dict[str, int]:
+def foreign_scripts(task: tasks.Task | None, text: str) -> dict[str, int]:
     """Letters of `text` outside the script of the task's training sources: {script: count}."""
-    expected = tasks.SOURCE_SCRIPT.get(task)
+    expected = task.script if task is not None else None
     out: dict[str, int] = {}
     if expected is None:
         return out
@@ -117,9 +119,9 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
     unknown = unknown_pieces(trace)
     chars = unknown_characters(bundle, trace.source) if unknown else ()
     scripts = foreign_scripts(task, trace.source)
-    domain = tasks.DOMAIN.get(task)
+    domain = task.domain if task is not None else None
     off_domain = domain is not None and not domain[1](trace.source)
-    folded = task in tasks.CASELESS and typed != typed.casefold()
+    folded = task is not None and task.caseless and typed != typed.casefold()
     sure = confidence(trace)
 
     warnings = []
@@ -138,7 +140,7 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
         letters = sum(scripts.values())
         warnings.append(
             Message(
-                f"**This model was trained on {tasks.SOURCE_SCRIPT[task]} script only**; {letters} "
+                f"**This model was trained on {task.script} script only**; {letters} "
                 f"letter{'s' if letters > 1 else ''} here {'are' if letters > 1 else 'is'} in {{}}.",
                 (", ".join(scripts),),
             )

@@ -16,16 +16,19 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from attnviz import search
-from attnviz.checkpoint import Bundle, ModelError, list_models, load_model
-from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
+from tqdm import tqdm
+
+from attnviz import search, tasks
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import ModelError, list_models, load_model
+from attnviz.config import ATTENTIONS, SIZES, ConfigError, resolve
 from attnviz.evaluate import evaluate, model_card, write_metrics
-from attnviz.recipes import RECIPES, recipe, settings
-from attnviz.tasks import TASKS, DataError, wide_encoding
+from attnviz.recipes import RECIPES
+from attnviz.tasks import DataError
+from attnviz.tasks.tsv import wide_encoding
 from attnviz.train import Callback, EpochResult, Progress, train
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -57,54 +60,47 @@ def resolve_model(name: str) -> Bundle:
 
 
 class ProgressBar(Callback):
-    """A one-line progress bar on stderr, and one summary line per epoch."""
+    """tqdm's bar over each epoch's batches on stderr (where stderr is a terminal), and one summary line
+    per epoch."""
 
     def __init__(self, stream=sys.stderr) -> None:
         self.stream = stream
-        self.tty = stream.isatty()
-        self.last = 0.0
+        self.bar: tqdm | None = None
 
     def on_batch(self, p: Progress) -> None:
-        now = time.monotonic()
-        if not self.tty or now - self.last < 0.2:
-            return
-        self.last = now
-        done = p.batch / p.batches
-        bar = "#" * int(30 * done) + "-" * (30 - int(30 * done))
-        budget = f" / {p.budget_s / 60:.0f} min" if p.budget_s else ""
-        self.stream.write(
-            f"\repoch {p.epoch} [{bar}] {p.batch}/{p.batches} loss {p.loss:.3f} "
-            f"{p.tokens_per_s:,.0f} tok/s {p.elapsed_s / 60:.1f}{budget} min "
+        if self.bar is None:
+            self.bar = tqdm(
+                total=p.batches, desc=f"epoch {p.epoch}", unit="batch", file=self.stream, leave=False,
+                disable=not self.stream.isatty(), mininterval=0.2,
+            )  # fmt: skip
+        budget = f"/{p.budget_s / 60:.0f}" if p.budget_s else ""
+        self.bar.set_postfix_str(
+            f"loss {p.loss:.3f}, {p.tokens_per_s:,.0f} tok/s, {p.elapsed_s / 60:.1f}{budget} min",
+            refresh=False,
         )
-        self.stream.flush()
+        self.bar.update(p.batch - self.bar.n)
 
     def on_epoch(self, r: EpochResult, bundle: Bundle) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
         mark = " *" if r.improved else ""
         self.stream.write(
-            f"\repoch {r.epoch}: train loss {r.train_loss:.3f}, dev loss {r.dev_loss:.3f}, "
+            f"epoch {r.epoch}: train loss {r.train_loss:.3f}, dev loss {r.dev_loss:.3f}, "
             f"dev {r.metric_name} {r.dev_metric:.2f}, "
             f"lr {r.lr:.2g}, {r.elapsed_s / 60:.1f} min{mark}\n"
         )
         self.stream.flush()
 
 
+TRAIN_FLAGS = ("task", "size", "attention", "seed", "data_path", "data_size", "max_minutes", "epochs")
+TRAIN_FLAGS += ("batch_size", "lr")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
-    if args.recipe:
-        try:
-            fields = asdict(recipe(args.recipe))
-        except KeyError as err:
-            raise UserError(err.args[0]) from None
-    else:
-        fields = settings(args.task or "dates")
-    # Flags given on the command line override the recipe (or the defaults).
-    if args.size:
-        fields["model"] = dict(fields["model"], **SIZES[args.size])
-    if args.attention:
-        fields["model"] = dict(fields["model"], attention=args.attention)
-    for name in ("task", "seed", "data_path", "data_size", "max_minutes", "epochs", "batch_size", "lr"):
-        if getattr(args, name) is not None:
-            fields[name] = getattr(args, name)
-    cfg = TrainConfig.from_dict(fields)
+    # Flags given on the command line override the recipe (or the task's defaults).
+    given = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
+    cfg = resolve(recipe=args.recipe, **given)
     out = Path(args.out)
     result = train(cfg, out, callbacks=[ProgressBar()])
     info = result.bundle.info
@@ -214,7 +210,7 @@ def translate_lines(
                 continue  # an empty line in gives an empty line out, keeping lines aligned
             if not problem:
                 try:
-                    search.prepare(bundle, text)
+                    search.read_source(bundle, text)
                 except search.InputError as err:
                     problem = str(err)
             if problem:
@@ -275,7 +271,7 @@ def parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and save it as a model directory")
     t.add_argument("--recipe", help=f"a shipped model's recipe: {', '.join(RECIPES)}")
-    t.add_argument("--task", choices=TASKS, help="default: dates")
+    t.add_argument("--task", choices=[t.name for t in tasks.all_tasks()], help=f"default: {tasks.DEFAULT}")
     t.add_argument("--attention", choices=ATTENTIONS, help="default: dot")
     t.add_argument("--size", choices=list(SIZES), help="default: default")
     t.add_argument("--out", required=True, help="model directory to write")

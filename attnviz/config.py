@@ -1,22 +1,21 @@
 """Model and training settings as dataclasses, saved as JSON into every model directory.
 
-A config is rebuilt with `ModelConfig.from_dict(saved)`: unknown keys and bad values fail loudly.
+`resolve` is the one way settings are made: the task's defaults, then a recipe, a size and the caller's
+own settings, checked before any work starts. A saved config is rebuilt with `ModelConfig.from_dict` /
+`TrainConfig.from_dict`: unknown keys and bad values fail loudly, naming the setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Defaults that depend on the task. The synthetic tasks are noise-free and plentiful: dropout and label
-# smoothing there do not prevent overfitting, they only blur where attention looks (bench/RESULTS.md).
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dates": {"label_smoothing": 0.0, "model": {"dropout": 0.0}},
-    "reverse": {"label_smoothing": 0.0, "model": {"dropout": 0.0}},
-}
+from attnviz import tasks
+from attnviz.recipes import RECIPES
 
 ATTENTIONS = ("dot", "general", "concat", "scaled_dot", "none")
 TOKENIZER_KINDS = ("char", "word", "unigram", "bpe")
@@ -85,11 +84,10 @@ def _check_at_most(obj: Any, limit: int, *names: str) -> None:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """The shape of one encoder-decoder; everything needed to rebuild it from its weights."""
+class ModelSpec:
+    """The shape of an encoder-decoder, all but its vocabularies (which the trained tokenizers decide):
+    what a training config asks for."""
 
-    src_vocab: int
-    tgt_vocab: int
     attention: str = "dot"  # how decoder state s_t scores encoder state h_i; "none" = bottleneck
     emb: int = 256  # word-piece embedding size
     hidden: int = 256  # encoder states (both directions together) and decoder state share it,
@@ -103,9 +101,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         _check_choice("attention", self.attention, ATTENTIONS)
-        _check_positive(self, "src_vocab", "tgt_vocab", "emb", "hidden", "max_src_len")
-        _check_positive(self, "max_tgt_len")
-        _check_at_most(self, MAX_VOCAB, "src_vocab", "tgt_vocab")
+        _check_positive(self, "emb", "hidden", "max_src_len", "max_tgt_len")
         _check_at_most(self, MAX_WIDTH, "emb", "hidden")
         _check_at_most(self, MAX_LEN, "max_src_len", "max_tgt_len")
         if self.hidden % 2:
@@ -114,6 +110,24 @@ class ModelConfig:
             raise ConfigError(f"tie_output needs emb == hidden, got emb {self.emb} and hidden {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class ModelConfig(ModelSpec):
+    """One encoder-decoder exactly: its shape and its vocabularies; everything needed to rebuild it
+    from its weights."""
+
+    src_vocab: int = field(kw_only=True)
+    tgt_vocab: int = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_positive(self, "src_vocab", "tgt_vocab")
+        _check_at_most(self, MAX_VOCAB, "src_vocab", "tgt_vocab")
         size = 4 * self.parameter_count()  # bytes of float32 weights
         if size > MAX_PARAMETER_BYTES:
             raise ConfigError(
@@ -122,6 +136,11 @@ class ModelConfig:
                 f"(src_vocab {self.src_vocab}, tgt_vocab {self.tgt_vocab}, emb {self.emb}, "
                 f"hidden {self.hidden})"
             )
+
+    @classmethod
+    def build(cls, spec: ModelSpec, src_vocab: int, tgt_vocab: int) -> ModelConfig:
+        """The config of a model of shape `spec` over vocabularies of these sizes."""
+        return cls(src_vocab=src_vocab, tgt_vocab=tgt_vocab, **dataclasses.asdict(spec))
 
     def parameter_count(self) -> int:
         """The numbers Seq2Seq(self) holds, from the sizes alone: nothing is allocated to count them."""
@@ -148,8 +167,8 @@ PATIENCE_ON = ("metric", "either")
 class TrainConfig:
     """How one model is trained: data, tokenizers, optimiser, and when to stop."""
 
-    task: str = "dates"
-    data_path: str | None = None  # for de-en (defaults to the Debian file) and tsv
+    task: str = tasks.DEFAULT
+    data_path: str | None = None  # the task's data file (a task with a file of its own has a default)
     data_size: int | None = None  # synthetic pairs to generate, or a cap on training pairs
     seed: int = 1  # initialisation and batch order
     data_seed: int = 0  # generation and split of the data; fixed, so that models trained with
@@ -174,9 +193,13 @@ class TrainConfig:
     dev_beam: int = 1  # dev metric decoded greedily by default: faster, and it tracks beam well
     average_best: int = 1  # average the weights of this many best checkpoints at the end
     save_dtype: str = "float32"  # "float16" halves the shipped weights; they load as float32
-    model: dict[str, Any] = field(default_factory=dict)  # overrides of ModelConfig fields
+    model: ModelSpec = field(default_factory=ModelSpec)  # the model's shape; a dict is read as one
 
     def __post_init__(self) -> None:
+        if isinstance(self.model, dict):  # as saved in config.json, or written by hand
+            object.__setattr__(self, "model", ModelSpec.from_dict(self.model))
+        elif not isinstance(self.model, ModelSpec):
+            raise ConfigError(f"model must be a JSON object of model settings, got {self.model!r}")
         _check_types(self)
         _check_choice("save_dtype", self.save_dtype, ("float32", "float16"))
         _check_choice("patience_on", self.patience_on, PATIENCE_ON)
@@ -190,14 +213,54 @@ class TrainConfig:
             raise ConfigError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
-        valid = {f.name for f in dataclasses.fields(ModelConfig)} - {"src_vocab", "tgt_vocab"}
-        bad = sorted(set(self.model) - valid)
-        if bad:
-            raise ConfigError(f"unknown model setting(s) {bad}; valid settings are {sorted(valid)}")
+        # A model too large for memory at the vocabulary sizes asked for is refused now, not after the
+        # tokenizers have trained.
+        ModelConfig.build(self.model, self.src_vocab, self.tgt_vocab)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return _from_dict(cls, data)
+
+
+def resolve(
+    task: str | None = None,
+    *,
+    recipe: str | None = None,
+    size: str | None = None,
+    attention: str | None = None,
+    model: Mapping[str, Any] | None = None,
+    **settings: Any,
+) -> TrainConfig:
+    """The one way a TrainConfig is made (the CLI, the Train page's job and the recipes all call it).
+
+    Later layers win: the task's own defaults (tasks/), then the recipe (recipes.py) if one is named,
+    then the given settings. `size` is a preset of emb and hidden (SIZES, "default" unless set),
+    `attention` and `model` set ModelSpec fields, and every other keyword is a TrainConfig field. The
+    result is checked in full: an unknown or bad setting fails here, naming it, before any data is read.
+    """
+    if recipe is not None and recipe not in RECIPES:
+        raise ConfigError(f"no recipe {recipe!r}; recipes are {', '.join(sorted(RECIPES))}")
+    layers = [dict(RECIPES[recipe]) if recipe else {}, {**settings, "model": dict(model or {})}]
+    layers[1] |= {
+        k: v for k, v in (("task", task), ("size", size), ("attention", attention)) if v is not None
+    }
+    name = layers[1].get("task", layers[0].get("task", tasks.DEFAULT))
+    if name not in {t.name for t in tasks.all_tasks()}:
+        raise ConfigError(f"task={name!r} is not one of {', '.join(t.name for t in tasks.all_tasks())}")
+    found = tasks.get(name)
+    chosen_size = layers[1].get("size", layers[0].get("size", "default"))
+    _check_choice("size", chosen_size, tuple(SIZES))
+    defaults = dict(found.defaults)
+    shape: dict[str, Any] = {**SIZES[chosen_size], **defaults.pop("model", {})}
+    fields: dict[str, Any] = defaults
+    for layer in layers:
+        layer.pop("size", None)
+        shape |= layer.pop("model", {})
+        if "attention" in layer:
+            shape["attention"] = layer.pop("attention")
+        fields |= layer
+    fields |= {"task": name, "model": shape}
+    return TrainConfig.from_dict(fields)  # (a task's missing data file is its loader's first complaint)
 
 
 def save_json(obj: Any, path: Path) -> None:

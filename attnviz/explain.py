@@ -41,6 +41,13 @@ def tex_label(piece: str) -> str:
     return escaped.replace("~", "\\textasciitilde{}").replace("^", "\\textasciicircum{}")
 
 
+def hidden_formula(trace: Trace, t: int) -> str:
+    """Step 1 at step t (1-based in the formula): the GRU reads its last state and the embedding of the
+    piece before, <s> at the first step."""
+    previous = "<s>" if t == 0 else trace.target_pieces[t - 1]
+    return f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ e(\\text{{{tex_label(previous)}}}))"
+
+
 class ScoreText(NamedTuple):
     words: str  # what step 2 computes, in one sentence ({H}: the state size)
     formula: str  # LaTeX ({t}: the step number, {H}: the state size)
@@ -178,6 +185,30 @@ def weighted_states(trace: Trace, t: int, shown: int = 4) -> tuple[list[int], np
     return positions, rows, trace.context[t]
 
 
+def context_terms(trace: Trace, t: int, shown: int = 4) -> list[tuple[str, np.ndarray]]:
+    """Step 4's weighted sum as labelled (H,) rows to draw: the biggest weight_i * h_i terms, the other
+    terms summed into one row (where there are others), and last the context they add up to."""
+    positions, rows, context = weighted_states(trace, t, shown)
+    pieces = trace.source_pieces
+    terms = [
+        (f"{trace.weights[t, i]:.3f} × h{i + 1} ({pieces[i]})", row)
+        for i, row in zip(positions, rows, strict=True)
+    ]
+    if len(pieces) > len(positions):
+        terms.append((f"+ the other {len(pieces) - len(positions)} terms", context - rows.sum(axis=0)))
+    terms.append((f"= context c{t + 1}", context))
+    return terms
+
+
+def attentional_rows(trace: Trace, t: int) -> list[tuple[str, np.ndarray]]:
+    """Step 5's (H,) vectors to draw: context and state, and the attentional vector made from the two."""
+    return [
+        (f"context c{t + 1}", trace.context[t]),
+        (f"state s{t + 1}", trace.hidden[t]),
+        ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
+    ]
+
+
 def coverage(trace: Trace) -> np.ndarray:
     """(S,) total attention each source piece received over all steps (1.0 = one step's worth)."""
     return trace.weights.sum(axis=0)
@@ -225,3 +256,9 @@ def sandbox_softmax_formula(scores: np.ndarray, weights: np.ndarray, per_line: i
     if len(scores) <= per_line:
         return f"\\operatorname{{softmax}}({left}) = ({right})"
     return f"\\operatorname{{softmax}}\\left({left}\\right) = \\left({right}\\right)"
+
+
+def sandbox_context_formula(weights: np.ndarray, context: np.ndarray) -> str:
+    """c = 0.997 h1 + 0.00247 h2 + ... = (0.997, ...): the sandbox's weighted sum of its states h1, h2, ..."""
+    terms = " + ".join(f"{fmt(float(w))}\\,h{i + 1}" for i, w in enumerate(weights))
+    return f"c = {terms} = (" + ", ".join(fmt(float(x)) for x in context) + ")"

@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from attnviz import metrics, search
+from attnviz import metrics, search, tasks
 from attnviz.checkpoint import (
     CONFIG,
     STALE_S,
@@ -54,10 +54,9 @@ from attnviz.checkpoint import (
     recover,
     replace_dir,
 )
-from attnviz.config import TrainConfig
+from attnviz.config import TrainConfig, resolve
 from attnviz.evaluate import evaluate, write_metrics
-from attnviz.recipes import settings
-from attnviz.tasks import Pair, load_task
+from attnviz.tasks import Pair
 from attnviz.trace import Trace
 from attnviz.train import Callback, EpochResult, Progress, train
 
@@ -69,7 +68,7 @@ UPLOADS_MAX_FILES, UPLOADS_MAX_BYTES, UPLOADS_MAX_AGE_S = 20, 200_000_000, 24 * 
 LOCK_FILE = ".models.lock"  # in the models folder: keep and discard, one at a time across servers
 NOTHING_KEPT = "this run ended before its first checkpoint; nothing was kept"
 # The Train page's starting settings; bench/train_in_app.py measures them in the app and in the CLI.
-DEFAULTS = {"task": "dates", "attention": "dot", "size": "small", "epochs": 20, "minutes": 5.0}
+DEFAULTS = {"task": tasks.DEFAULT, "attention": "dot", "size": "small", "epochs": 20, "minutes": 5.0}
 FIRST_EPOCH_PROBES = (0.1, 0.25, 0.5, 0.75)  # fractions of epoch 1 at which the probe is traced
 LOSS_POINTS_PER_EPOCH = 50
 PROGRESS_EVERY_S = 0.25  # how often the process writes its progress line
@@ -84,8 +83,9 @@ def config_for(
     task: str, attention: str, size: str, epochs: int, minutes: float, data_path: str | None = None
 ) -> TrainConfig:
     """The TrainConfig of a run started from the Train page: the task's defaults plus the user's choices."""
-    fields = settings(task, attention, size, epochs=epochs, max_minutes=minutes)
-    return TrainConfig.from_dict({**fields, "data_path": data_path})
+    return resolve(
+        task, attention=attention, size=size, epochs=epochs, max_minutes=minutes, data_path=data_path
+    )
 
 
 class Busy(RuntimeError):
@@ -284,9 +284,9 @@ def probe_snapshot(bundle: Bundle, probe: Pair, epoch: float) -> Snapshot:
     stops after a few times the probe's length: an untrained model would otherwise emit max_tgt_len
     pieces (80 rows of noise in the map)."""
     model = bundle.model
-    pieces = len(bundle.src.encode(probe.source).ids)
+    pieces = len(bundle.src.tokenize(probe.source).ids)
     if probe.target:
-        pieces = max(pieces, len(bundle.tgt.encode(probe.target).ids))
+        pieces = max(pieces, len(bundle.tgt.tokenize(probe.target).ids))
     steps = min(model.config.max_tgt_len, PROBE_STEPS[0] * pieces + PROBE_STEPS[1])
     capped = replace(bundle, model=copy.copy(model))  # the same weights,
     capped.model.config = replace(model.config, max_tgt_len=steps)  # a shorter decoding limit
@@ -298,7 +298,7 @@ def probe_snapshot(bundle: Bundle, probe: Pair, epoch: float) -> Snapshot:
         model.train(was_training)
     gold = None
     if probe.links and trace.translation == probe.target:
-        src, tgt = bundle.src.encode(probe.source), bundle.tgt.encode(probe.target)
+        src, tgt = bundle.src.tokenize(probe.source), bundle.tgt.tokenize(probe.target)
         gold = metrics.project_links(probe.links, src.spans, tgt.spans)[1]
     return Snapshot(epoch, trace, gold)
 
@@ -533,7 +533,7 @@ def upload_dev_pairs(data: bytes, seed: int, n: int = 200) -> list[Pair]:
     with tempfile.NamedTemporaryFile(suffix=".tsv") as f:
         f.write(data)
         f.flush()
-        return list(load_task("tsv", seed=seed, path=f.name).dev[:n])
+        return list(tasks.for_uploads().load(seed, f.name, None).dev[:n])
 
 
 def _ended(folder: Path) -> bool:

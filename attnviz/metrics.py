@@ -1,7 +1,7 @@
 """Translation and alignment metrics: BLEU (Papineni et al. 2002) and chrF (Popovic 2015) via
 sacrebleu, exact match, phoneme error rate, and attention-vs-gold alignment (AER, Och & Ney 2003).
 
-Pure functions over strings and numpy arrays; alignment pairs are always (t, s) = (target, source).
+Pure functions over strings and numpy arrays; alignment links are always (t, s) = (target, source).
 """
 
 from collections.abc import Iterable, Sequence
@@ -9,6 +9,7 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 import sacrebleu
+from rapidfuzz.distance import Levenshtein
 
 # Source length in whitespace words; (name, lowest, highest), both ends inclusive.
 LENGTH_BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -23,7 +24,7 @@ LENGTH_BUCKETS: tuple[tuple[str, int, int], ...] = (
 # would look certain when it says nothing.
 MIN_INTERVAL_SENTENCES = 10
 
-Pair = tuple[int, int]  # (t, s): target position, source position
+PieceLink = tuple[int, int]  # (t, s): target piece position, source piece position
 
 
 def _check_parallel(hypotheses: Sequence, references: Sequence) -> None:
@@ -61,23 +62,51 @@ def word_accuracy(hypotheses: Sequence[str], references: Sequence[str]) -> float
     return exact_match(hypotheses, references)
 
 
+def _sentence_statistics(hypotheses: Sequence[str], references: Sequence[str]) -> np.ndarray:
+    """Each sentence's BLEU sufficient statistics, from sacrebleu's public per-sentence score.
+
+    Returns (sentences, 2 + 2 * 4) ints: hypothesis length, reference length, then the matched and the
+    total n-gram counts for n = 1..4. Summed over any set of sentences, they are the statistics corpus
+    BLEU of that set is computed from, so each sentence is tokenized once however often it is resampled.
+    """
+    # effective_order changes only the sentence's own score, which is not used here; with it off,
+    # sacrebleu would log a warning for every sentence.
+    metric = sacrebleu.BLEU(effective_order=True)
+    rows = []
+    for hypothesis, reference in zip(hypotheses, references, strict=True):
+        score = metric.sentence_score(hypothesis, [reference])
+        rows.append([score.sys_len, score.ref_len, *score.counts, *score.totals])
+    return np.asarray(rows, dtype=np.int64)
+
+
+def _bleu_from_statistics(statistics: np.ndarray) -> float:
+    """Corpus BLEU (0-100) from summed sentence statistics, with the settings `bleu` uses.
+
+    statistics: (2 + 2 * 4,) as _sentence_statistics lays out one row. "exp" smoothing is
+    sacrebleu.BLEU()'s default (compute_bleu's own default is "none", which scores differently).
+    """
+    sys_len, ref_len, *counts = statistics.tolist()
+    order = len(counts) // 2
+    return sacrebleu.BLEU.compute_bleu(
+        counts[:order], counts[order:], sys_len, ref_len, smooth_method="exp", max_ngram_order=order
+    ).score
+
+
 def _resampled_bleu(
     systems: Sequence[Sequence[str]], references: Sequence[str], resamples: int, seed: int
 ) -> np.ndarray:
     """(systems, resamples) corpus BLEU of each system on the same bootstrap resamples of the sentences.
 
-    Uses sacrebleu's per-sentence statistics, the same two calls its own bootstrap
-    (sacrebleu.significance) makes, so each resample is scored exactly as `bleu` scores a corpus.
+    Each resample is scored from the sum of its sentences' statistics, which is how sacrebleu's own
+    corpus_bleu and bootstrap (sacrebleu.significance) score a corpus: the same numbers as `bleu`.
     """
     for hypotheses in systems:
         _check_parallel(hypotheses, references)
-    metric = sacrebleu.metrics.BLEU()
     picks = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
     scores = []
     for hypotheses in systems:
-        sentences = metric._extract_corpus_statistics(list(hypotheses), [list(references)])
-        stats = np.asarray(sentences, dtype=float)  # (sentences, matches and totals per n-gram order, ...)
-        scores.append([metric._compute_score_from_stats(stats[rows].sum(axis=0)).score for rows in picks])
+        statistics = _sentence_statistics(hypotheses, references)  # (sentences, 10)
+        scores.append([_bleu_from_statistics(statistics[rows].sum(axis=0)) for rows in picks])
     return np.asarray(scores)
 
 
@@ -139,14 +168,11 @@ def bleu_by_length(
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
-    """Levenshtein distance: fewest insertions, deletions and substitutions turning a into b."""
-    previous = list(range(len(b) + 1))  # distance from a[:0] to every prefix of b
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+    """Levenshtein distance: fewest insertions, deletions and substitutions turning a into b.
+
+    Items are compared whole, so for lists of phonemes "AH0" -> "AH1" is one substitution.
+    """
+    return Levenshtein.distance(a, b)
 
 
 def phoneme_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> float:
@@ -170,27 +196,27 @@ def project_links(
     links: Iterable[tuple[int, int, int, int, bool]],
     src_spans: Sequence[tuple[int, int]],
     tgt_spans: Sequence[tuple[int, int]],
-) -> tuple[frozenset[Pair], frozenset[Pair]]:
-    """Project character-level gold links onto (t, s) piece pairs.
+) -> tuple[frozenset[PieceLink], frozenset[PieceLink]]:
+    """Project character-level gold links onto (t, s) piece links.
 
     links: (src_start, src_end, tgt_start, tgt_end, sure) character offsets, end exclusive.
     src_spans / tgt_spans: the (start, end) character span of each source / target piece.
     Piece t and piece s are linked when their spans overlap the link's target and source spans.
     Returns (sure, possible); sure is a subset of possible, as AER requires.
     """
-    sure: set[Pair] = set()
-    possible: set[Pair] = set()
+    sure: set[PieceLink] = set()
+    possible: set[PieceLink] = set()
     for src_start, src_end, tgt_start, tgt_end, is_sure in links:
         ts = [t for t, span in enumerate(tgt_spans) if _overlaps(span, tgt_start, tgt_end)]
         ss = [s for s, span in enumerate(src_spans) if _overlaps(span, src_start, src_end)]
-        pairs = {(t, s) for t in ts for s in ss}
-        possible |= pairs
+        pieces = {(t, s) for t in ts for s in ss}
+        possible |= pieces
         if is_sure:
-            sure |= pairs
+            sure |= pieces
     return frozenset(sure), frozenset(possible)
 
 
-def argmax_links(weights: np.ndarray) -> frozenset[Pair]:
+def argmax_links(weights: np.ndarray) -> frozenset[PieceLink]:
     """Hard alignment from attention: each target row t links to its most-attended source s.
 
     weights: (T, S); ties go to the first source position (np.argmax).
@@ -200,7 +226,7 @@ def argmax_links(weights: np.ndarray) -> frozenset[Pair]:
     return frozenset((t, int(s)) for t, s in enumerate(weights.argmax(axis=1)))
 
 
-def alignment_accuracy(weights: Sequence[np.ndarray], possible: Sequence[AbstractSet[Pair]]) -> float:
+def alignment_accuracy(weights: Sequence[np.ndarray], possible: Sequence[AbstractSet[PieceLink]]) -> float:
     """Percent (0-100) of gold-linked target rows whose argmax source position is a possible link.
 
     weights[i]: (T, S) attention for sentence i. Only rows t < T with at least one gold link count:
@@ -221,9 +247,9 @@ def alignment_accuracy(weights: Sequence[np.ndarray], possible: Sequence[Abstrac
 
 
 def aer(
-    alignments: Sequence[AbstractSet[Pair]],
-    sure: Sequence[AbstractSet[Pair]],
-    possible: Sequence[AbstractSet[Pair]],
+    alignments: Sequence[AbstractSet[PieceLink]],
+    sure: Sequence[AbstractSet[PieceLink]],
+    possible: Sequence[AbstractSet[PieceLink]],
 ) -> float:
     """Corpus alignment error rate (Och & Ney 2003), percent 0-100; lower is better.
 
@@ -236,7 +262,7 @@ def aer(
     a_and_s = a_and_p = n_a = n_s = 0
     for a, s, p in zip(alignments, sure, possible, strict=True):
         gold_rows = {t for t, _ in p} | {t for t, _ in s}
-        a = {pair for pair in a if pair[0] in gold_rows}
+        a = {link for link in a if link[0] in gold_rows}
         a_and_s += len(a & s)
         a_and_p += len(a & (p | s))  # S ⊆ P by definition; union guards against gold that omits it
         n_a += len(a)

@@ -24,7 +24,7 @@ class Memory(NamedTuple):
     """What the decoder reads from the encoder, for a batch of source sentences."""
 
     states: Tensor  # (B, S, H)  encoder states h_1..h_S
-    prepared: Tensor | None  # (B, S, H)  the step-independent part of the scores
+    projected: Tensor | None  # (B, S, H)  the step-independent part of the scores
     mask: Tensor  # (B, S)  True at real source positions
     latent: Tensor  # (B, H)  the decoder's first state s_0, the whole sentence in one vector
 
@@ -77,7 +77,7 @@ class Decoder(nn.Module):
         self.bridge = nn.Linear(H, H)
         self.attention = None if config.attention == "none" else Attention(config.attention, H)
         self.combine = nn.Linear(2 * H, H)  # W_c
-        self.out = Output(H, config.tgt_vocab, self.embed if config.tie_output else None)
+        self.out = OutputLayer(H, config.tgt_vocab, self.embed if config.tie_output else None)
         self.dropout = nn.Dropout(config.dropout)
 
     def init_state(self, final: Tensor) -> Tensor:
@@ -119,7 +119,7 @@ class Decoder(nn.Module):
             context = memory.latent.unsqueeze(1).expand_as(hidden)  # (B, T, H)
             weights = scores = None
         else:
-            context, weights, scores = self.attention(hidden, memory.states, memory.prepared, memory.mask)
+            context, weights, scores = self.attention(hidden, memory.states, memory.projected, memory.mask)
         # 4) attentional = tanh(W_c [c_t; s_t]), then a linear layer to the vocabulary
         attentional = torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))  # (B, T, H)
         dropped = self.dropout(attentional)  # (B, T, H)
@@ -127,7 +127,7 @@ class Decoder(nn.Module):
         return DecoderOutput(logits, hidden, context, attentional, weights, scores)
 
 
-class Output(nn.Module):
+class OutputLayer(nn.Module):
     """logits = attentional @ W_out + b, with W_out stored (H, V) rather than nn.Linear's (V, H).
 
     One decoding step multiplies a single vector by W_out; on a CPU that reads the (H, V) layout
@@ -171,8 +171,8 @@ class Seq2Seq(nn.Module):
         states, final = self.encoder(src, lengths)  # (B, S, H), (B, H)
         mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths[:, None]  # (B, S)
         attention = self.decoder.attention
-        prepared = None if attention is None else attention.prepare(states)
-        return Memory(states, prepared, mask, self.decoder.init_state(final))
+        projected = None if attention is None else attention.project_keys(states)
+        return Memory(states, projected, mask, self.decoder.init_state(final))
 
     def forward(
         self, src: Tensor, lengths: Tensor, prev: Tensor, keep: Tensor | None = None

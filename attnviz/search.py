@@ -16,9 +16,9 @@ import torch
 from torch import Tensor
 
 from attnviz import checks
-from attnviz.checkpoint import Bundle
+from attnviz.bundle import Bundle
 from attnviz.model import DecoderOutput, Memory, Seq2Seq
-from attnviz.tokenizer import BOS, EOS, PAD, Encoded
+from attnviz.tokenizer import BOS, EOS, PAD, Tokens
 from attnviz.trace import Trace
 
 MAX_INPUT_CHARS = 2000
@@ -57,22 +57,23 @@ class Source:
     """A checked sentence cut into at most max_src_len pieces."""
 
     text: str
-    encoded: Encoded
+    tokens: Tokens
     cut: int  # pieces dropped from the end
 
 
-def prepare(bundle: Bundle, text: str) -> Source:
+def read_source(bundle: Bundle, text: str) -> Source:
+    """`text` checked (search.check_sentence), read as the model's task reads it, and tokenized."""
     text = checks.normalise(bundle, check_sentence(text))  # caseless tasks fold case first
-    encoded = bundle.src.encode(text)
-    if not encoded.ids:  # e.g. only zero-width or direction marks, which normalisation removes
+    tokens = bundle.src.tokenize(text)
+    if not tokens.ids:  # e.g. only zero-width or direction marks, which normalisation removes
         raise InputError("input has no characters the model can read: type a sentence")
     limit = bundle.config.max_src_len
-    cut = max(0, len(encoded.ids) - limit)
+    cut = max(0, len(tokens.ids) - limit)
     if cut:
-        end = encoded.spans[limit - 1][1]
-        encoded = Encoded(encoded.ids[:limit], encoded.pieces[:limit], encoded.spans[:limit])
+        end = tokens.spans[limit - 1][1]
+        tokens = Tokens(tokens.ids[:limit], tokens.pieces[:limit], tokens.spans[:limit])
         text = text[:end].rstrip()
-    return Source(text, encoded, cut)
+    return Source(text, tokens, cut)
 
 
 def _batch(sources: list[list[int]]) -> tuple[Tensor, Tensor]:
@@ -81,11 +82,6 @@ def _batch(sources: list[list[int]]) -> tuple[Tensor, Tensor]:
     for i, ids in enumerate(sources):
         src[i, : len(ids)] = torch.tensor(ids)
     return src, lengths  # (B, S), (B,)
-
-
-def _select(memory: Memory, index: Tensor) -> Memory:
-    """The rows `index` of every tensor in memory (for beams)."""
-    return Memory(*(None if m is None else m.index_select(0, index) for m in memory))
 
 
 @dataclass
@@ -100,11 +96,11 @@ class _Path:
     finished: bool  # ended with </s>
     encoder_states: np.ndarray  # (S, H)
     latent: np.ndarray  # (H,)
-    keys: np.ndarray  # (S, H) the encoder side of the score (Memory.prepared); (0, 0) without attention
+    keys: np.ndarray  # (S, H) the encoder side of the score (Memory.projected); (0, 0) without attention
 
 
 def _keys(memory: Memory, b: int, S: int) -> np.ndarray:
-    return np.zeros((0, 0), np.float32) if memory.prepared is None else memory.prepared[b, :S].numpy()
+    return np.zeros((0, 0), np.float32) if memory.projected is None else memory.projected[b, :S].numpy()
 
 
 _VECTORS = ("hidden", "context", "attentional", "weights", "scores")
@@ -278,8 +274,8 @@ def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trac
         model=bundle.name,
         attention=bundle.config.attention,
         source=source.text,
-        source_pieces=tuple(bundle.src.labels(source.encoded.ids)),
-        source_ids=np.asarray(source.encoded.ids, dtype=np.int64),
+        source_pieces=tuple(bundle.src.labels(source.tokens.ids)),
+        source_ids=np.asarray(source.tokens.ids, dtype=np.int64),
         target_pieces=tuple(tgt.labels(path.tokens)),
         target_ids=np.asarray(path.tokens, dtype=np.int64),
         translation=tgt.decode(path.tokens),
@@ -301,15 +297,15 @@ def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trac
 
 def translate(bundle: Bundle, text: str, *, beam: int = 1, alpha: float = 1.0) -> Trace:
     """Translate one sentence into a full Trace; with beam > 1 it also holds every hypothesis."""
-    return _translate(bundle, prepare(bundle, text), beam, alpha)
+    return _translate(bundle, read_source(bundle, text), beam, alpha)
 
 
 def _translate(bundle: Bundle, source: Source, beam: int, alpha: float) -> Trace:
     max_len = bundle.config.max_tgt_len
     if beam <= 1:
-        (path,) = greedy_paths(bundle.model, [list(source.encoded.ids)], max_len)
+        (path,) = greedy_paths(bundle.model, [list(source.tokens.ids)], max_len)
         return _to_trace(bundle, source, path, alpha)
-    paths = beam_paths(bundle.model, list(source.encoded.ids), beam, max_len, alpha)
+    paths = beam_paths(bundle.model, list(source.tokens.ids), beam, max_len, alpha)
     traces = tuple(_to_trace(bundle, source, p, alpha) for p in paths)
     return dataclasses.replace(traces[0], hypotheses=traces)
 
@@ -323,16 +319,16 @@ def force(bundle: Bundle, text: str, reference: str) -> Trace:
     evaluate.forced_weights gets the same weights for a whole corpus from one batched teacher-forced
     forward pass; this is the one-sentence path that records every number, step by step.
     """
-    source = prepare(bundle, text)
+    source = read_source(bundle, text)
     try:
         reference = check_sentence(reference)
     except InputError as err:
         raise InputError(f"the reference: {err}") from None
-    ids = bundle.tgt.encode(reference).ids
+    ids = bundle.tgt.tokenize(reference).ids
     if not ids:
         raise InputError("the reference has no characters the model can write")
     ids = list(ids[: bundle.config.max_tgt_len - 1])
-    (path,) = greedy_paths(bundle.model, [list(source.encoded.ids)], bundle.config.max_tgt_len, forced=ids)
+    (path,) = greedy_paths(bundle.model, [list(source.tokens.ids)], bundle.config.max_tgt_len, forced=ids)
     return _to_trace(bundle, source, path, alpha=1.0)
 
 
@@ -340,14 +336,14 @@ def translate_batch(
     bundle: Bundle, texts: list[str], *, beam: int = 1, alpha: float = 1.0, batch_size: int = 64
 ) -> list[Trace]:
     """Translate many sentences (greedy in length-sorted batches; beam one at a time)."""
-    sources = [prepare(bundle, text) for text in texts]
+    sources = [read_source(bundle, text) for text in texts]
     if beam > 1:
         return [_translate(bundle, source, beam, alpha) for source in sources]
-    order = sorted(range(len(sources)), key=lambda i: len(sources[i].encoded.ids))
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i].tokens.ids))
     traces: list[Trace | None] = [None] * len(sources)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        ids = [list(sources[i].encoded.ids) for i in chunk]
+        ids = [list(sources[i].tokens.ids) for i in chunk]
         paths = greedy_paths(bundle.model, ids, bundle.config.max_tgt_len)
         for i, path in zip(chunk, paths, strict=True):
             traces[i] = _to_trace(bundle, sources[i], path, alpha)

@@ -17,7 +17,7 @@ WORD_START = "\u2581"  # SentencePiece's word-boundary marker "▁"
 
 
 @dataclass(frozen=True)
-class Encoded:
+class Tokens:
     """One string cut into pieces; spans are character offsets into the original string."""
 
     ids: tuple[int, ...]
@@ -77,7 +77,7 @@ class Tokenizer:
     def load(cls, path: Path, kind: str) -> Tokenizer:
         return cls(path.read_bytes(), kind)
 
-    def encode(self, text: str) -> Encoded:
+    def tokenize(self, text: str) -> Tokens:
         """Pieces of `text` (no BOS/EOS), each with its character span in `text`."""
         proto = self.sp.encode(text, return_type="proto")
         # SentencePiece reports byte offsets; users and gold links think in characters.
@@ -87,19 +87,13 @@ class Tokenizer:
             ids.append(p.id)
             pieces.append(p.piece)
             spans.append((char_at[p.begin], char_at[p.end]))
-        return Encoded(tuple(ids), tuple(pieces), tuple(spans))
+        return Tokens(tuple(ids), tuple(pieces), tuple(spans))
 
     def decode(self, ids: Iterable[int]) -> str:
         return self.sp.decode([i for i in ids if i > EOS])
 
-    def piece(self, idx: int) -> str:
-        return self.sp.id_to_piece(idx)
-
-    def label(self, idx: int) -> str:
-        """A readable label for a piece, for axes and tables."""
-        return self._labels[idx]
-
     def labels(self, ids: Iterable[int]) -> list[str]:
+        """Readable labels of pieces, for axes and tables."""
         return [self._labels[i] for i in ids]
 
     def _make_label(self, idx: int) -> str:

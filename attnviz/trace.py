@@ -106,24 +106,6 @@ class Trace:
             }
         )
 
-    def vectors_frame(self) -> pd.DataFrame:
-        """Tidy table of the vectors: one row per (step, quantity, dimension)."""
-        frames = []
-        for name in ("hidden", "context", "attentional"):
-            values = getattr(self, name)  # (T, H)
-            T, H = values.shape
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "step": np.repeat(np.arange(T), H),
-                        "quantity": name,
-                        "dim": np.tile(np.arange(H), T),
-                        "value": values.reshape(-1),
-                    }
-                )
-            )
-        return pd.concat(frames, ignore_index=True)
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):

@@ -18,8 +18,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from attnviz import metrics, search
-from attnviz.checkpoint import Bundle, save_model
+from attnviz import metrics, search, tasks
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import save_model
 from attnviz.config import ModelConfig, TrainConfig
 from attnviz.model import Seq2Seq
 from attnviz.tasks import Corpus, Pair, load_task
@@ -53,7 +54,7 @@ class EpochResult:
     # or timed-out epoch ends early: 0.57 rather than 1)
     train_loss: float
     dev_loss: float  # teacher-forced cross-entropy on the dev set (with label smoothing)
-    dev_metric: float  # higher is better: BLEU or exact match, see metric_name
+    dev_metric: float  # higher is better: BLEU or exact match, the task's metric
     metric_name: str
     lr: float
     elapsed_s: float
@@ -82,12 +83,12 @@ class TrainResult:
     stopped_because: str = ""
 
 
-def encode_pairs(src: Tokenizer, tgt: Tokenizer, pairs: Sequence[Pair], cfg: ModelConfig) -> list[Example]:
+def tokenize_pairs(src: Tokenizer, tgt: Tokenizer, pairs: Sequence[Pair], cfg: ModelConfig) -> list[Example]:
     """Ids for each pair, cut to the model's length limits (leaving room for </s>)."""
     out = []
     for pair in pairs:
-        s = list(src.encode(pair.source).ids)[: cfg.max_src_len]
-        t = list(tgt.encode(pair.target).ids)[: cfg.max_tgt_len - 1]
+        s = list(src.tokenize(pair.source).ids)[: cfg.max_src_len]
+        t = list(tgt.tokenize(pair.target).ids)[: cfg.max_tgt_len - 1]
         if s and t:
             out.append((s, t))
     return out
@@ -132,11 +133,6 @@ def batch_loss(model: Seq2Seq, batch: tuple[Tensor, ...], loss_fn: nn.Module) ->
     return loss_fn(logits, gold[real]), int(real.sum())
 
 
-def metric_name(task: str) -> str:
-    """The dev metric a task is judged by: BLEU for sentences, exact match for the rest."""
-    return "bleu" if task in ("de-en", "tsv") else "exact_match"
-
-
 def still_learning(metric_improved: bool, loss_improved: bool, patience_on: str) -> bool:
     """Whether an epoch resets early stopping's patience (TrainConfig.patience_on)."""
     return metric_improved or (patience_on == "either" and loss_improved)
@@ -144,17 +140,18 @@ def still_learning(metric_improved: bool, loss_improved: bool, patience_on: str)
 
 def build(cfg: TrainConfig, corpus: Corpus, name: str) -> Bundle:
     """Train tokenizers on the training split and build an untrained model of the configured size."""
-    src = Tokenizer.train((p.source for p in corpus.train), cfg.src_kind or corpus.source_kind, cfg.src_vocab)
-    tgt = Tokenizer.train((p.target for p in corpus.train), cfg.tgt_kind or corpus.target_kind, cfg.tgt_vocab)
+    task = tasks.get(corpus.task)
+    src = Tokenizer.train((p.source for p in corpus.train), cfg.src_kind or task.source_kind, cfg.src_vocab)
+    tgt = Tokenizer.train((p.target for p in corpus.train), cfg.tgt_kind or task.target_kind, cfg.tgt_vocab)
     torch.manual_seed(cfg.seed)
-    model = Seq2Seq(ModelConfig(src_vocab=src.vocab_size, tgt_vocab=tgt.vocab_size, **cfg.model))
+    model = Seq2Seq(ModelConfig.build(cfg.model, src.vocab_size, tgt.vocab_size))
     return Bundle(name=name, model=model, src=src, tgt=tgt, train_config=cfg)
 
 
 def dev_score(bundle: Bundle, pairs: Sequence[Pair], task: str, beam: int = 1) -> float:
     hyps = [t.translation for t in search.translate_batch(bundle, [p.source for p in pairs], beam=beam)]
     refs = [p.target for p in pairs]
-    if metric_name(task) == "bleu":
+    if tasks.get(task).metric == "bleu":
         return metrics.bleu(hyps, refs)
     return metrics.exact_match(hyps, refs)
 
@@ -187,12 +184,12 @@ def train(
     if corpus is None:
         stage("loading data")
         corpus = load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
-    name = out_dir.name if out_dir else f"{cfg.task}-{cfg.model.get('attention', 'dot')}"
+    name = out_dir.name if out_dir else f"{cfg.task}-{cfg.model.attention}"
     stage("tokenizers")
     bundle = build(cfg, corpus, name)
     model = bundle.model
     stage("encoding")
-    examples = encode_pairs(bundle.src, bundle.tgt, corpus.train, model.config)
+    examples = tokenize_pairs(bundle.src, bundle.tgt, corpus.train, model.config)
     dev = list(corpus.dev)
     rng = random.Random(cfg.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -201,7 +198,7 @@ def train(
     result = TrainResult(bundle=bundle)
     best_score, bad_epochs, tokens = -math.inf, 0, 0
     best_loss = math.inf
-    dev_examples = encode_pairs(bundle.src, bundle.tgt, corpus.dev, model.config)
+    dev_examples = tokenize_pairs(bundle.src, bundle.tgt, corpus.dev, model.config)
     best_states: list[tuple[float, dict[str, Tensor]]] = []  # the best few, for averaging
     info = {
         "task": corpus.task,
@@ -258,7 +255,7 @@ def train(
             train_loss=total_loss / max(1, i),
             dev_loss=loss,
             dev_metric=score,
-            metric_name=metric_name(corpus.task),
+            metric_name=tasks.get(corpus.task).metric,
             lr=optimizer.param_groups[0]["lr"],
             elapsed_s=time.monotonic() - start,
             improved=improved,
@@ -269,7 +266,7 @@ def train(
             train_seconds=round(time.monotonic() - start, 1),
             tokens_per_s=round(tokens / (time.monotonic() - start)),
             best_dev=best_score,
-            dev_metric=metric_name(corpus.task),
+            dev_metric=tasks.get(corpus.task).metric,
         )
         if improved and out_dir is not None:
             _save(out_dir, bundle, info, result.history)

@@ -20,8 +20,10 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from attnviz.tasks import EXAMPLES, load_task  # noqa: E402
-from pages.common import DEFAULT_MODEL, available_models  # noqa: E402
+from attnviz import tasks  # noqa: E402
+from attnviz.checkpoint import load_model  # noqa: E402
+from attnviz.recipes import DEFAULT_MODEL  # noqa: E402
+from pages.loading import available_models  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking"]  # fmt: skip
@@ -71,9 +73,12 @@ def main() -> None:
     args = parser.parse_args()
     models = available_models()
     model = DEFAULT_MODEL if DEFAULT_MODEL in models else next(iter(models))
-    task = "de-en" if model.startswith("de-en") else model.split("-")[0]
-    pool = [p.source for p in load_task(task).test[: args.repeats]] if task == "de-en" else []
-    sentences = (pool or list(EXAMPLES[task]) * args.repeats)[: args.repeats]
+    task = tasks.get(load_model(models[model]).train_config.task)
+    # Sentences of the test split where they are full sentences (BLEU tasks); the examples otherwise.
+    pool = (
+        [p.source for p in tasks.load_task(task.name).test[: args.repeats]] if task.metric == "bleu" else []
+    )
+    sentences = (pool or list(task.examples) * args.repeats)[: args.repeats]
     # Distinct sentences, so every press computes a new trace (no cache hits) and a new figure.
     sentences = [s if i < len(set(sentences)) else f"{s} {i}" for i, s in enumerate(sentences)]
     times: dict[str, list[float]] = {"app": [], "minimal": []}
@@ -85,7 +90,7 @@ def main() -> None:
                 pages[name] = browser.new_page(viewport={"width": 1400, "height": 1000})
                 pages[name].goto(url)
                 pages[name].get_by_role("textbox", name="Sentence").wait_for(timeout=60_000)
-                time_enter(pages[name], "Warm up." if task == "de-en" else sentences[0] + " ")
+                time_enter(pages[name], "Warm up." if pool else sentences[0] + " ")
             for sentence in sentences:
                 for name in ("app", "minimal"):
                     times[name].append(time_enter(pages[name], sentence))

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attnviz import metrics, search  # noqa: E402
 from attnviz import train as trainer  # noqa: E402
-from attnviz.recipes import recipe  # noqa: E402
+from attnviz.config import resolve  # noqa: E402
 from attnviz.tasks import load_task  # noqa: E402
 
 
@@ -71,9 +71,9 @@ def main() -> None:
     def parse(items):
         return {k: json.loads(v) for k, v in (s.split("=", 1) for s in items)}
 
-    cfg = recipe(args.recipe)
+    cfg = resolve(recipe=args.recipe)
     cfg = replace(cfg, seed=args.seed, data_path=args.data or cfg.data_path, **parse(args.set))
-    cfg = replace(cfg, model={**cfg.model, **parse(args.model_set)})
+    cfg = replace(cfg, model=replace(cfg.model, **parse(args.model_set)))
     corpus = load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
     trainer.dev_score = on_cpu(trainer.dev_score)
     start = time.monotonic()

@@ -21,12 +21,13 @@ import numpy as np
 import torch
 
 from attnviz import search
-from attnviz.checkpoint import Bundle, load_model
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import load_model
+from attnviz.config import resolve
 from attnviz.model import Seq2Seq
-from attnviz.recipes import recipe
 from attnviz.tasks import load_task
 from attnviz.tokenizer import BOS
-from attnviz.train import batch_loss, build, collate, encode_pairs, make_batches
+from attnviz.train import batch_loss, build, collate, make_batches, tokenize_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 20
@@ -40,7 +41,7 @@ def default_bundle() -> tuple[Bundle, str]:
         what = "shipped de-en-dot"
     else:
         corpus = load_task("de-en")
-        bundle = build(recipe("de-en-dot"), corpus, "untrained")
+        bundle = build(resolve(recipe="de-en-dot"), corpus, "untrained")
         what = "untrained, the de-en-dot recipe's size and tokenizers"
     # Exactly STEPS decoder steps, whatever the weights say (a trained model may stop earlier).
     config = dataclasses.replace(bundle.config, max_tgt_len=STEPS)
@@ -54,7 +55,7 @@ def default_bundle() -> tuple[Bundle, str]:
 
 def twenty_piece_sentence(bundle: Bundle) -> str:
     for pair in load_task("de-en").test:
-        if len(bundle.src.encode(pair.source).ids) == STEPS:
+        if len(bundle.src.tokenize(pair.source).ids) == STEPS:
             return pair.source
     raise SystemExit("no 20-piece sentence in the test split")
 
@@ -63,7 +64,7 @@ def twenty_piece_sentence(bundle: Bundle) -> str:
 def straightforward_trace(bundle: Bundle, text: str) -> list[dict]:
     """The textbook loop: nn.GRU called per step, numbers copied to numpy and top-k taken per step."""
     model = bundle.model
-    ids = torch.tensor([bundle.src.encode(text).ids])
+    ids = torch.tensor([bundle.src.tokenize(text).ids])
     memory = model.encode(ids, torch.tensor([ids.size(1)]))
     state, prev, steps = memory.latent, torch.tensor([[BOS]]), []
     for _ in range(bundle.config.max_tgt_len):
@@ -72,7 +73,7 @@ def straightforward_trace(bundle: Bundle, text: str) -> list[dict]:
         top = probs.topk(10)
         step = {name: getattr(out, name)[0, -1].numpy().copy() for name in VECTORS}
         ids, probs = top.indices.tolist(), top.values.tolist()
-        step["topk"] = [(bundle.tgt.label(i), p) for i, p in zip(ids, probs, strict=True)]
+        step["topk"] = list(zip(bundle.tgt.labels(ids), probs, strict=True))
         steps.append(step)
         state, prev = out.hidden[:, -1], top.indices[:1].view(1, 1)
     return steps
@@ -106,11 +107,11 @@ def training_throughput(batches: int, rounds: int = 3) -> dict[str, float]:
     """Target tokens per second over `batches` batches of the de-en-dot recipe (after warm-up), for the
     training step as train.py runs it ("kept": logits only at real target pieces) and the plain way
     ("full": logits over the whole padded (B, T) grid), alternating so both see the same machine."""
-    cfg = recipe("de-en-dot")
+    cfg = resolve(recipe="de-en-dot")
     corpus = load_task("de-en")
     bundle = build(cfg, corpus, "bench")
     model = bundle.model.train()
-    examples = encode_pairs(bundle.src, bundle.tgt, corpus.train, model.config)
+    examples = tokenize_pairs(bundle.src, bundle.tgt, corpus.train, model.config)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=0, label_smoothing=cfg.label_smoothing)
     all_batches = [collate(b) for b in make_batches(examples, cfg.batch_size, random.Random(0))]

@@ -1,17 +1,19 @@
 """Bottleneck: why attention exists - quality by source length, with and without attention."""
 
-import itertools
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from attnviz import plots
+from attnviz import bottleneck, plots
+from attnviz.bundle import Bundle
 from attnviz.checkpoint import ModelError
 from attnviz.tasks import DataError
-from pages.common import available_models, cached_paired_gap, chart, load_bundle, md, model_column, sidebar
-
-MIN_N = 20  # test sentences a bucket needs before its BLEU means much
+from pages.layout import chart
+from pages.loading import available_models, cached_paired_gap, load_bundle
+from pages.text import md
+from pages.widgets import model_column, sidebar
 
 
 def paired_test(first: Path, second: Path, beam: int) -> None:
@@ -52,6 +54,115 @@ def paired_test(first: Path, second: Path, beam: int) -> None:
     )
 
 
+def loadable(models: dict[str, Path]) -> dict[str, Bundle]:
+    """Every model that loads; a damaged one is named with its reason, and the others are still read."""
+    bundles = {}
+    for name, path in models.items():
+        try:
+            bundles[name] = load_bundle(str(path))
+        except ModelError as err:
+            st.warning(md("{}: could not be loaded: {}", name, err))
+    return bundles
+
+
+def draw_buckets(table: pd.DataFrame) -> None:
+    """The BLEU-by-length chart of every model in the buckets table, and the same numbers as a table."""
+    chart(plots.bucket_chart(bottleneck.chart_rows(table), bottleneck.MIN_N), key="buckets")
+    with st.expander("Show as table"):
+        names = {
+            "bucket": "source length",
+            "bleu": "BLEU",
+            "ci_low": "95% from",
+            "ci_high": "to",
+            "n": "sentences",
+        }
+        st.dataframe(table.rename(columns=names)[["model", *names.values()]], hide_index=True)
+    st.caption(
+        "Whiskers: 95% bootstrap intervals (1,000 resamples of the bucket's test sentences, in "
+        f"metrics.json). Faint bars: fewer than {bottleneck.MIN_N} test sentences in the bucket, too few to "
+        "read."
+    )
+
+
+def span(low: float, high: float) -> str:
+    """A 95% interval as the cost table shows it; "-" where there is none."""
+    return "-" if pd.isna(low) else f"{low:.1f} to {high:.1f}"
+
+
+def cost_table(cost: bottleneck.Cost, attention: str) -> Styler:
+    """The cost table with the words and number formats the page shows."""
+    t = cost.table
+    with_attention = f"with attention ({attention})"
+    shown = pd.DataFrame(
+        {
+            "source length": t.bucket + " words",
+            "sentences": t.n,
+            with_attention: t.with_bleu,
+            f"95% interval, {attention}": [span(*ci) for ci in zip(t.with_low, t.with_high, strict=True)],
+            "without attention": t.without_bleu,
+            "95% interval, none": [span(*ci) for ci in zip(t.without_low, t.without_high, strict=True)],
+            "gap": t.gap,
+            "kept without attention": t.kept,
+        }
+    )
+    formats = {with_attention: "{:.2f}", "without attention": "{:.2f}", "gap": "{:.2f}"}
+    return shown.style.format({**formats, "kept without attention": "{:.0%}"})
+
+
+def draw_cost(cost: bottleneck.Cost, attention: str) -> None:
+    """What the bottleneck costs: the table, whether the kept share falls with length, and the intervals."""
+    st.markdown(
+        "**What the bottleneck costs, by source length** (greedy test BLEU, buckets with enough sentences):"
+    )
+    st.dataframe(cost_table(cost, attention), hide_index=True)
+    kept = cost.table.kept
+    if cost.falls:
+        st.markdown(
+            f"On this test set the model without attention keeps {kept.iloc[0]:.0%} of the attention "
+            f"model's BLEU on the shortest sentences and {kept.iloc[-1]:.0%} on the longest: **the longer "
+            "the sentence, the more the single vector loses.**"
+        )
+    else:
+        st.markdown(
+            "On this test set the share of BLEU the model without attention keeps does **not** fall "
+            "steadily with length: that attention matters *more* the longer the sentence is not clearly "
+            "visible in these buckets."
+        )
+    if cost.compared:
+        apart = [f"{b} words" for b in cost.apart]
+        st.markdown(
+            f"The attention model's 95% interval lies wholly above the baseline's in {len(apart)} of "
+            f"{len(cost.compared)} buckets{' (' + ', '.join(apart) + ')' if apart else ''}. Where the two "
+            "overlap, these intervals alone cannot tell the models apart - but both models were scored on "
+            "the same sentences, and a paired test can be sharper:"
+        )
+
+
+def draw_long_sentence(found: bottleneck.Pair, models: dict[str, Path], beam: int) -> None:
+    """One sentence of the user's through both models of the pair, side by side."""
+    st.subheader("A long sentence, with and without attention")
+    # A plain key carries the sentence across pages (widget state is dropped elsewhere); a fresh session
+    # takes it from the link (?long=...).
+    if "bottleneck_text" not in st.session_state:
+        st.session_state.bottleneck_text = st.query_params.get("long", LONG)
+    st.session_state.bottleneck_sentence = st.session_state.bottleneck_text
+    long = st.text_input(
+        "Sentence",
+        key="bottleneck_sentence",
+        on_change=lambda: st.session_state.update(bottleneck_text=st.session_state.bottleneck_sentence),
+    )
+    st.query_params["long"] = long
+    names = [found.sibling, found.baseline]
+    for column, name in zip(st.columns(len(names), gap="large"), names, strict=True):
+        with column:
+            st.caption(md("{}", name))
+            model_column(models[name], long, beam)
+
+
+# The sentence the long-sentence view opens on: written for the German-English pair the app ships, the
+# only one it has; a pair of another task opens on it too until a task's record names a long example.
+LONG = "Wenn du morgen früh Zeit hast, können wir zusammen zum Bahnhof fahren und dort auf den Zug warten."
+
 bundle, beam = sidebar()
 st.title("Why attention? The bottleneck")
 st.markdown(
@@ -61,121 +172,32 @@ st.markdown(
     "The chart reads each model's `metrics.json`, written by `attnviz evaluate` on the held-out test set."
 )
 models = available_models()
-rows = []
-for name, path in models.items():
-    try:
-        metrics = load_bundle(str(path)).metrics
-    except ModelError as err:  # one damaged model is named with its reason; the others are still read
-        st.warning(md("{}: could not be loaded: {}", name, err))
-        continue
-    if metrics.get("task") != "de-en" or "by_length" not in metrics.get("greedy", {}):
-        continue
-    for bucket, values in metrics["greedy"]["by_length"].items():
-        rows.append((name, bucket, values["bleu"], values["n"], values.get("bleu_ci")))
-if not rows:
+bundles = loadable(models)
+found = bottleneck.pair(bundles)
+table = bottleneck.buckets({name: b.metrics for name, b in bundles.items()}, found.task if found else None)
+if table.empty:
     st.info(
-        "No German-English model with evaluated metrics is installed, so there is nothing to compare yet."
+        "No model with BLEU by source length in its metrics is installed, so there is nothing to compare yet."
     )
     st.stop()
-chart(plots.bucket_chart(rows, MIN_N), key="buckets")
-with st.expander("Show as table"):
-    table = []
-    for m, b, v, n, ci in rows:
-        low, high = ci or (None, None)
-        table.append({"model": m, "source length": b, "BLEU": v, "95% from": low, "to": high, "sentences": n})
-    st.dataframe(table, hide_index=True)
-st.caption(
-    "Whiskers: 95% bootstrap intervals (1,000 resamples of the bucket's test sentences, in "
-    f"metrics.json). Faint bars: fewer than {MIN_N} test sentences in the bucket, too few to read."
-)
-
-
-bleu = {(m, b): (v, n) for m, b, v, n, _ in rows}
-interval = {(m, b): ci for m, b, _, _, ci in rows}
-
-
-def span(model: str, bucket: str) -> str:
-    ci = interval[(model, bucket)]
-    return f"{ci[0]:.1f} to {ci[1]:.1f}" if ci else "-"
-
-
-if ("de-en-dot", "<=5") in bleu and ("de-en-none", "<=5") in bleu:
-    table, read = [], []  # read: the buckets in the table
-    for b in dict.fromkeys(b for m, b, *_ in rows if m == "de-en-dot"):
-        if ("de-en-none", b) not in bleu:  # buckets are the two models' own; compare only shared ones
-            continue
-        (dot, n), (none, _) = bleu[("de-en-dot", b)], bleu[("de-en-none", b)]
-        if n >= MIN_N and dot and none is not None:
-            read.append(b)
-            table.append(
-                {
-                    "source length": f"{b} words",
-                    "sentences": n,
-                    "with attention (dot)": dot,
-                    "95% interval, dot": span("de-en-dot", b),
-                    "without attention": none,
-                    "95% interval, none": span("de-en-none", b),
-                    "gap": dot - none,
-                    "kept without attention": none / dot,
-                }
-            )
-    st.markdown(
-        "**What the bottleneck costs, by source length** (greedy test BLEU, buckets with enough sentences):"
-    )
-    st.dataframe(
-        pd.DataFrame(table).style.format(
-            {
-                "with attention (dot)": "{:.2f}",
-                "without attention": "{:.2f}",
-                "gap": "{:.2f}",
-                "kept without attention": "{:.0%}",
-            }
-        ),
-        hide_index=True,
-    )
-    kept = [r["kept without attention"] for r in table]
-    if all(a > b for a, b in itertools.pairwise(kept)):
-        st.markdown(
-            f"On this test set the model without attention keeps {kept[0]:.0%} of the attention model's "
-            f"BLEU on the shortest sentences and {kept[-1]:.0%} on the longest: **the longer the sentence, "
-            "the more the single vector loses.**"
-        )
-    else:
-        st.markdown(
-            "On this test set the share of BLEU the model without attention keeps does **not** fall "
-            "steadily with length: that attention matters *more* the longer the sentence is not clearly "
-            "visible in these buckets."
-        )
-    with_ci = [b for b in read if interval[("de-en-dot", b)] and interval[("de-en-none", b)]]
-    apart = [f"{b} words" for b in with_ci if interval[("de-en-none", b)][1] < interval[("de-en-dot", b)][0]]
-    if with_ci:
-        st.markdown(
-            f"The attention model's 95% interval lies wholly above the baseline's in {len(apart)} of "
-            f"{len(with_ci)} buckets{' (' + ', '.join(apart) + ')' if apart else ''}. Where the two "
-            "overlap, these intervals alone cannot tell the models apart - but both models were scored on "
-            "the same sentences, and a paired test can be sharper:"
-        )
-    paired_test(models["de-en-dot"], models["de-en-none"], beam)
-else:
+draw_buckets(table)
+if found is None:
     st.info(
-        "The no-attention baseline (de-en-none) or de-en-dot is not installed, so there is no comparison."
+        "No model without attention is installed beside a model trained the same way with attention, so "
+        "there is no comparison."
     )
-
-st.subheader("A long sentence, with and without attention")
-LONG = "Wenn du morgen früh Zeit hast, können wir zusammen zum Bahnhof fahren und dort auf den Zug warten."
-# A plain key carries the sentence across pages (widget state is dropped elsewhere); a fresh session
-# takes it from the link (?long=...).
-if "bottleneck_text" not in st.session_state:
-    st.session_state.bottleneck_text = st.query_params.get("long", LONG)
-st.session_state.bottleneck_sentence = st.session_state.bottleneck_text
-long = st.text_input(
-    "Sentence",
-    key="bottleneck_sentence",
-    on_change=lambda: st.session_state.update(bottleneck_text=st.session_state.bottleneck_sentence),
-)
-st.query_params["long"] = long
-names = [n for n in ("de-en-dot", "de-en-none") if n in models]
-for column, name in zip(st.columns(len(names), gap="large") if names else [], names, strict=True):
-    with column:
-        st.caption(md("{}", name))
-        model_column(models[name], long, beam)
+    st.stop()
+cost = bottleneck.cost(table, found)
+if cost.table.empty:
+    st.info(
+        md(
+            "{} and {} share no source-length bucket with {} or more test sentences: there is no comparison.",
+            found.sibling,
+            found.baseline,
+            bottleneck.MIN_N,
+        )
+    )
+else:
+    draw_cost(cost, found.attention)
+    paired_test(models[found.sibling], models[found.baseline], beam)
+draw_long_sentence(found, models, beam)

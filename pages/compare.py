@@ -2,15 +2,9 @@
 
 import streamlit as st
 
-from pages.common import (
-    available_models,
-    md,
-    model_column,
-    model_summary,
-    reference_input,
-    sentence_input,
-    sidebar,
-)
+from pages.loading import available_models, model_summary
+from pages.text import md
+from pages.widgets import model_column, reference_input, sentence_input, sidebar
 
 MAX_MODELS = 4  # four maps side by side are as narrow as still reads
 

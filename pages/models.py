@@ -6,9 +6,11 @@ import re
 import pandas as pd
 import streamlit as st
 
+from attnviz import tasks
 from attnviz.checkpoint import ModelError
-from attnviz.train import metric_name
-from pages.common import available_models, load_bundle, md, sidebar
+from pages.loading import available_models, load_bundle
+from pages.text import md
+from pages.widgets import sidebar
 
 sidebar()
 st.title("Models")
@@ -28,7 +30,8 @@ def overview_row(name: str) -> dict:
     bundle = models[name]
     greedy, beam = bundle.metrics.get("greedy", {}), bundle.metrics.get("beam5", {})
     task = bundle.metrics.get("task") or (bundle.train_config.task if bundle.train_config else "?")
-    score = metric_name(task)  # the metric the model was trained towards
+    known = {t.name: t for t in tasks.all_tasks()}
+    score = known[task].metric if task in known else "bleu"  # the metric the model was trained towards
     return {
         "model": name,
         "task": task,

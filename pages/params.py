@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import streamlit as st
 
+from pages.text import md
+
 T = TypeVar("T")
 
 _INT = re.compile(r"[+-]?[0-9]{1,12}")  # ascii digits only: "²" and "٣" are digits to str.isdigit
@@ -23,8 +25,6 @@ def _shown(value: str) -> str:
 
 def _warn(name: str, value: str, problem: str, instead: str) -> None:
     """One message for every odd value: what the link said, what is wrong with it, what is shown."""
-    from pages.common import md  # here: pages.common imports this module
-
     st.warning(md("The link's {}=“{}” {}. {}", name, _shown(value), problem, instead))
 
 

@@ -5,8 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import explain, plots
-from pages.common import chart, literal, sentence_input, sidebar, trace_or_message
+from attnviz.trace import Trace
+from pages.layout import chart
 from pages.params import url_choice, url_float, url_int
+from pages.text import literal
+from pages.widgets import sentence_input, sidebar, trace_or_message
 
 
 def _temperature(name: str) -> float:
@@ -40,92 +43,105 @@ def strips(rows: list[tuple[str, np.ndarray]], key: str, folded: bool = True) ->
         st.dataframe(frame)
 
 
-def draw_step(trace, t: int) -> None:
-    prev = "<s>" if t == 0 else trace.target_pieces[t - 1]
-    T = trace.num_steps
-    st.subheader(f"Step {t + 1} of {T}: emits “{literal(trace.target_pieces[t])}”")
-
+def draw_hidden(trace: Trace, t: int) -> None:
+    """1. The decoder's new hidden state."""
     st.markdown(
         "**1. Decoder hidden state** - the GRU reads its last state and the embedding e(·) of the "
         "previous piece."
     )
-    st.latex(f"s_{{{t + 1}}} = \\mathrm{{GRU}}(s_{{{t}}},\\ e(\\text{{{explain.tex_label(prev)}}}))")
+    st.latex(explain.hidden_formula(trace, t))
     strips([(f"s_{t + 1}", trace.hidden[t])], key=f"hidden{t}")
 
+
+def draw_scores(trace: Trace, t: int) -> None:
+    """2. The scores of every encoder state, and every number they are computed from."""
+    st.markdown(f"**2. Scores** - {explain.score_words(trace)}")
+    st.latex(explain.score_definition(trace, t))
+    st.latex(explain.score_formula(trace, t))
+    chart(plots.score_chart(trace, t), key=f"scores{t}")
+    table(list(trace.source_pieces), score=trace.scores[t])
+    with st.expander("Every number behind these scores"):
+        st.caption(explain.score_reading(trace))
+        for g, (title, rows) in enumerate(explain.score_inputs(trace, t)):
+            st.markdown(f"*{title}*")
+            strips(rows, key=f"scoreinputs{t}-{g}", folded=False)
+
+
+def what_if_temperature(t: int) -> float:
+    """The what-if temperature slider of step t, kept in the URL while it is not 1."""
+    if f"temp{t}" not in st.session_state:  # a what-if carries over to the next step, and the URL
+        st.session_state[f"temp{t}"] = _temperature("temp")
+    temperature = st.slider(
+        "What-if temperature (not the model's output)",
+        0.1,
+        5.0,
+        step=0.1,
+        key=f"temp{t}",
+        help="softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1.",
+    )
+    if temperature == 1.0:
+        st.query_params.pop("temp", None)
+    else:
+        st.query_params["temp"] = f"{temperature:g}"
+    return temperature
+
+
+def draw_softmax(trace: Trace, t: int) -> None:
+    """3. The weights, and beside them the weights a what-if temperature would give."""
+    st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
+    st.latex(explain.softmax_formula(trace, t))
+    temperature = what_if_temperature(t)
+    what_if = None if temperature == 1.0 else explain.softmax(trace.scores[t], temperature)
+    chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
+    table(
+        list(trace.source_pieces),
+        weight=trace.weights[t],
+        **({} if what_if is None else {"what_if": what_if}),
+    )
+
+
+def draw_context(trace: Trace, t: int) -> None:
+    """4. The context vector, as the weighted sum of the encoder states."""
+    st.markdown("**4. Context vector** - the encoder states, each scaled by its weight, summed.")
+    st.latex(explain.context_formula(trace, t))
+    strips(explain.context_terms(trace, t), key=f"context{t}")
+
+
+def draw_output(trace: Trace, t: int, tied: bool) -> None:
+    """5. The attentional vector and the distribution over the next piece; tied: W_out is the target
+    embedding matrix."""
+    st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
+    st.latex(explain.output_formula(trace, t))
+    if tied:
+        st.caption(
+            "In this model W_out is the target embedding matrix itself (tied): a piece's score is the dot "
+            "product of the attentional vector with that piece's own embedding, plus its bias."
+        )
+    strips(explain.attentional_rows(trace, t), key=f"concat{t}")
+    chart(plots.topk_chart(trace, t), key=f"topk{t}")
+    table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
+
+
+def draw_step(trace: Trace, t: int) -> None:
+    """Decoder step t (0-based) in its five numbered parts; a model without attention skips 2 to 4."""
+    st.subheader(f"Step {t + 1} of {trace.num_steps}: emits “{literal(trace.target_pieces[t])}”")
+    draw_hidden(trace, t)
     if trace.weights.shape[1] == 0:
         st.info(
             "This model has no attention: instead of a weighted sum of encoder states, its context is "
             "the same fixed latent vector s_0 at every step - the bottleneck attention removes."
         )
     else:
-        pieces = list(trace.source_pieces)
-        st.markdown(f"**2. Scores** - {explain.score_words(trace)}")
-        st.latex(explain.score_definition(trace, t))
-        st.latex(explain.score_formula(trace, t))
-        chart(plots.score_chart(trace, t), key=f"scores{t}")
-        table(pieces, score=trace.scores[t])
-        with st.expander("Every number behind these scores"):
-            st.caption(explain.score_reading(trace))
-            for g, (title, rows) in enumerate(explain.score_inputs(trace, t)):
-                st.markdown(f"*{title}*")
-                strips(rows, key=f"scoreinputs{t}-{g}", folded=False)
-
-        st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
-        st.latex(explain.softmax_formula(trace, t))
-        if f"temp{t}" not in st.session_state:  # a what-if carries over to the next step, and the URL
-            st.session_state[f"temp{t}"] = _temperature("temp")
-        temperature = st.slider(
-            "What-if temperature (not the model's output)",
-            0.1,
-            5.0,
-            step=0.1,
-            key=f"temp{t}",
-            help="softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1.",
-        )
-        if temperature == 1.0:
-            st.query_params.pop("temp", None)
-        else:
-            st.query_params["temp"] = f"{temperature:g}"
-        what_if = None if temperature == 1.0 else explain.softmax(trace.scores[t], temperature)
-        chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
-        table(pieces, weight=trace.weights[t], **({} if what_if is None else {"what_if": what_if}))
-
-        st.markdown("**4. Context vector** - the encoder states, each scaled by its weight, summed.")
-        st.latex(explain.context_formula(trace, t))
-        positions, rows, context = explain.weighted_states(trace, t)
-        terms = [
-            (f"{trace.weights[t, i]:.3f} × h{i + 1} ({pieces[i]})", r)
-            for i, r in zip(positions, rows, strict=True)
-        ]
-        rest = context - rows.sum(axis=0)
-        if len(pieces) > len(positions):
-            terms.append((f"+ the other {len(pieces) - len(positions)} terms", rest))
-        terms.append((f"= context c{t + 1}", context))
-        strips(terms, key=f"context{t}")
-
-    st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
-    st.latex(explain.output_formula(trace, t))
-    if bundle.config.tie_output:
-        st.caption(
-            "In this model W_out is the target embedding matrix itself (tied): a piece's score is the dot "
-            "product of the attentional vector with that piece's own embedding, plus its bias."
-        )
-    strips(
-        [
-            (f"context c{t + 1}", trace.context[t]),
-            (f"state s{t + 1}", trace.hidden[t]),
-            ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
-        ],
-        key=f"concat{t}",
-    )
-    chart(plots.topk_chart(trace, t), key=f"topk{t}")
-    table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
+        draw_scores(trace, t)
+        draw_softmax(trace, t)
+        draw_context(trace, t)
+    draw_output(trace, t, bundle.config.tie_output)
 
 
 SECONDS_PER_STEP = (0.5, 1.0, 2.0, 3.0, 5.0)
 
 
-def step_view(trace, T: int) -> None:
+def step_view(trace: Trace, T: int) -> None:
     """The chosen step with its controls: a fragment, so that playback only redraws this part.
 
     While playing, the browser reruns this fragment every few seconds (st.fragment's run_every is a
@@ -243,10 +259,4 @@ with sandbox:
         default = pd.DataFrame(np.eye(len(scores), 3)[:, :3] + 0.0, index=names, columns=["d1", "d2", "d3"])
         states = st.data_editor(default, key=f"sandbox_states{len(scores)}")
         context = weights @ states.to_numpy(dtype=float)
-        st.latex(
-            "c = "
-            + " + ".join(f"{explain.fmt(float(w))}\\,{n}" for w, n in zip(weights, names, strict=True))
-            + " = ("
-            + ", ".join(explain.fmt(float(x)) for x in context)
-            + ")"
-        )
+        st.latex(explain.sandbox_context_formula(weights, context))

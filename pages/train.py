@@ -5,13 +5,16 @@ import time
 import pandas as pd
 import streamlit as st
 
-from attnviz import jobs, plots
+from attnviz import jobs, plots, tasks
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
 from attnviz.search import InputError, check_sentence
-from attnviz.tasks import MAX_TSV_BYTES, DataError, Pair, Rejected, load_task, missing_data, read_tsv
-from pages.common import TASK_NAMES, USER_MODELS, alignment_table, available_models, chart, md, sidebar
+from attnviz.tasks import DataError, Pair, Rejected, load_task, missing_data
+from attnviz.tasks.tsv import MAX_TSV_BYTES, read_tsv
+from pages.layout import chart
+from pages.loading import USER_MODELS, available_models
+from pages.text import md
+from pages.widgets import alignment_table, sidebar
 
-BUILT_IN = ("dates", "reverse", "de-en", "g2p")
 FORM_DEFAULTS = {
     "data_source": "Built-in task",
     "task": jobs.DEFAULTS["task"],
@@ -20,7 +23,6 @@ FORM_DEFAULTS = {
     "epochs": jobs.DEFAULTS["epochs"],
     "budget": jobs.DEFAULTS["minutes"],
 }
-UPLOAD = "tsv"
 CHARTS_EVERY_S = 3.0  # while a job runs; its progress line is redrawn every second
 ATTENTION_HELP = {
     "dot": "dot: score = s·h (Luong)",
@@ -101,10 +103,10 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     if source == "Built-in task":
         task = st.selectbox(
             "Task",
-            BUILT_IN,
+            [t.name for t in tasks.built_in()],
             key="task",
             format_func=lambda t: (
-                f"{t} ({TASK_NAMES.get(t, t)})" + (" - not installed" if missing_data(t) else "")
+                f"{t} ({tasks.get(t).title})" + (" - not installed" if missing_data(t) else "")
             ),
         )
         upload = None
@@ -117,7 +119,7 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
             st.error(md("{}", err))
             return
     else:
-        task = UPLOAD
+        task = tasks.for_uploads().name
         upload, dev = upload_corpus()
         if upload is None:
             return
@@ -296,8 +298,8 @@ def job_status(job: jobs.Job, owner: bool) -> None:
             "**{}** - {}, {} attention, {} hidden units · {}",
             job.name,
             job.cfg.task,
-            job.cfg.model.get("attention"),
-            job.cfg.model.get("hidden"),
+            job.cfg.model.attention,
+            job.cfg.model.hidden,
             job.state,
         )
     )

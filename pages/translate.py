@@ -4,19 +4,11 @@ import numpy as np
 import streamlit as st
 
 from attnviz import explain, plots, search, words
-from pages.common import (
-    alignment_table,
-    cached_force,
-    chart,
-    download_name,
-    md,
-    pharaoh_file,
-    reference_input,
-    sentence_input,
-    sidebar,
-    trace_or_message,
-)
+from pages.layout import chart
+from pages.loading import cached_force
 from pages.params import url_flag, url_int
+from pages.text import download_name, md, pharaoh_file
+from pages.widgets import alignment_table, reference_input, sentence_input, sidebar, trace_or_message
 
 
 def url_hypothesis(count: int) -> int:

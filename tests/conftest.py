@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from attnviz.checkpoint import Bundle
+from attnviz.bundle import Bundle
 from attnviz.config import ModelConfig
 from attnviz.model import Seq2Seq
 from attnviz.tokenizer import PAD, Tokenizer
@@ -63,14 +63,20 @@ def make_model(src: Tokenizer, tgt: Tokenizer, attention: str, seed: int = 0, **
     """A tiny untrained model in eval mode, seeded."""
     torch.manual_seed(seed)
     config = ModelConfig(
-        src.vocab_size, tgt.vocab_size, attention=attention, emb=16, hidden=16, max_tgt_len=12, **overrides
+        src_vocab=src.vocab_size,
+        tgt_vocab=tgt.vocab_size,
+        attention=attention,
+        emb=16,
+        hidden=16,
+        max_tgt_len=12,
+        **overrides,
     )
     return Seq2Seq(config).eval()
 
 
 def _fit_reverse(model: Seq2Seq, src: Tokenizer, tgt: Tokenizer, steps: int = 40) -> Seq2Seq:
     """A few Adam steps on "reverse the string", so that decoding stops at </s> at varied lengths."""
-    pairs = [(list(src.encode(line).ids), list(tgt.encode(line[::-1]).ids)) for line in LINES]
+    pairs = [(list(src.tokenize(line).ids), list(tgt.tokenize(line[::-1]).ids)) for line in LINES]
     source, lengths, prev, gold = collate(pairs)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
     loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)

@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from attnviz import evaluate, plots, search
 from attnviz.checkpoint import load_model
-from attnviz.tasks import DING_PATH
-from pages.common import ROOT, available_models, download_name, literal, md, pharaoh_file, slug
+from attnviz.tasks.ding import DING_PATH
+from pages.loading import ROOT, available_models
+from pages.text import download_name, literal, md, pharaoh_file, slug
 
 
 def app(**query) -> AppTest:
@@ -584,10 +585,10 @@ def test_the_confidence_shown_is_the_traces_own(path, beam):
 
 def test_the_paired_test_works_from_the_shipped_test_split_without_the_corpus(monkeypatch, tmp_path):
     from attnviz import tasks
-    from pages import common
+    from pages import loading
 
-    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-trans-de-en"))
-    common._cached_paired_gap.clear()  # an earlier test may have computed it from the corpus
+    monkeypatch.setattr(tasks.ding, "DING_PATH", str(tmp_path / "no-trans-de-en"))
+    loading._cached_paired_gap.clear()  # an earlier test may have computed it from the corpus
     at = page("pages/bottleneck.py", model="de-en-dot")
     next(t for t in at.toggle if t.key == "paired").set_value(True).run(timeout=600)
     assert not at.exception and not at.warning
@@ -598,13 +599,13 @@ def test_the_paired_test_works_from_the_shipped_test_split_without_the_corpus(mo
     assert [f"{b} words" for b in buckets] == list(shown["source length"])
     assert list(shown["sentences"]) == [dot[b]["n"] for b in buckets]
     np.testing.assert_allclose(shown["gap (BLEU)"], [dot[b]["bleu"] - none[b]["bleu"] for b in buckets])
-    common._cached_paired_gap.clear()  # not to be read by a later test with the corpus back
+    loading._cached_paired_gap.clear()  # not to be read by a later test with the corpus back
 
 
 def test_the_train_page_says_before_any_click_that_de_en_data_is_missing(monkeypatch, tmp_path):
     from attnviz import tasks
 
-    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-trans-de-en"))
+    monkeypatch.setattr(tasks.ding, "DING_PATH", str(tmp_path / "no-trans-de-en"))
     at = page("pages/train.py")
     box = next(s for s in at.selectbox if s.key == "task")
     assert any("de-en" in o and "not installed" in o for o in box.options)
@@ -692,7 +693,7 @@ def broken_models():
     import shutil
 
     from attnviz.checkpoint import ModelError
-    from pages.common import USER_MODELS
+    from pages.loading import USER_MODELS
 
     reasons = {}
     USER_MODELS.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def _attend(kind: str, query, keys, mask, seed: int = 0) -> tuple[Attention, Att
     torch.manual_seed(seed)
     attention = Attention(kind, H)
     with torch.no_grad():
-        return attention, attention(query, keys, attention.prepare(keys), mask)
+        return attention, attention(query, keys, attention.project_keys(keys), mask)
 
 
 # --- properties for every scoring function -----------------------------------------------------
@@ -130,7 +130,7 @@ GOLDEN_WEIGHTS = torch.tensor([[[0.997070980, 0.002471492, 0.000334480, 0.000123
 def test_dot_golden_scores_weights_context() -> None:
     attention = Attention("dot", 2)
     mask = torch.ones(1, 4, dtype=torch.bool)
-    out = attention(GOLDEN_QUERY, GOLDEN_KEYS, attention.prepare(GOLDEN_KEYS), mask)
+    out = attention(GOLDEN_QUERY, GOLDEN_KEYS, attention.project_keys(GOLDEN_KEYS), mask)
     assert_close(out.scores, torch.tensor([[[7.0, 1.0, -1.0, -2.0]]]))
     assert_close(out.weights, GOLDEN_WEIGHTS, atol=1e-7, rtol=1e-6)
     # c = sum_i w_i h_i = (w1 + w2 + w3, 3 w1 - w3 - w4)
@@ -140,7 +140,7 @@ def test_dot_golden_scores_weights_context() -> None:
 def test_dot_golden_with_padding() -> None:
     attention = Attention("dot", 2)
     mask = torch.tensor([[True, True, False, False]])
-    out = attention(GOLDEN_QUERY, GOLDEN_KEYS, attention.prepare(GOLDEN_KEYS), mask)
+    out = attention(GOLDEN_QUERY, GOLDEN_KEYS, attention.project_keys(GOLDEN_KEYS), mask)
     # softmax(7, 1) = (1 / (1 + e^-6), e^-6 / (1 + e^-6)), then exact zeros
     w1 = 1.0 / (1.0 + math.exp(-6.0))
     assert_close(out.weights, torch.tensor([[[w1, 1.0 - w1, 0.0, 0.0]]]))
@@ -162,7 +162,7 @@ def test_general_is_bilinear_form_with_module_weights() -> None:
     torch.manual_seed(0)
     score = GeneralScore(H)
     with torch.no_grad():
-        got = score(query, score.prepare(keys))
+        got = score(query, score.project_keys(keys))
     W = score.W.weight  # (H, H)
     expected = torch.zeros(B, T, S)
     for b in range(B):
@@ -177,7 +177,7 @@ def test_concat_is_v_tanh_w_concat_with_module_weights() -> None:
     torch.manual_seed(0)
     score = ConcatScore(H)
     with torch.no_grad():
-        got = score(query, score.prepare(keys))
+        got = score(query, score.project_keys(keys))
     # Rebuild Bahdanau's single W over [s_t; h_i] from the two halves the module stores.
     W = torch.cat([score.W_s.weight, score.W_h.weight], dim=1)  # (H, 2H)
     bias, v = score.W_h.bias, score.v.weight[0]  # (H,), (H,)
@@ -193,11 +193,11 @@ def test_prepare_is_step_independent_part() -> None:
     _, keys, _ = _inputs()
     torch.manual_seed(0)
     with torch.no_grad():
-        assert Attention("dot", H).prepare(keys) is keys
+        assert Attention("dot", H).project_keys(keys) is keys
         general = Attention("general", H)
-        assert_close(general.prepare(keys), keys @ general.score.W.weight.T)
+        assert_close(general.project_keys(keys), keys @ general.score.W.weight.T)
         concat = Attention("concat", H)
-        assert_close(concat.prepare(keys), keys @ concat.score.W_h.weight.T + concat.score.W_h.bias)
+        assert_close(concat.project_keys(keys), keys @ concat.score.W_h.weight.T + concat.score.W_h.bias)
 
 
 @pytest.mark.parametrize("kind", ["none", "bahdanau", ""])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attnviz import checks, search, tasks
-from attnviz.checkpoint import Bundle
+from attnviz.bundle import Bundle
 from attnviz.config import TrainConfig
 from attnviz.tokenizer import UNK
 
@@ -48,7 +48,7 @@ def test_caseless_tasks_fold_case_before_encoding(bundle):
     g2p = as_task(bundle, "g2p")
     assert checks.normalise(g2p, "Hello WORLD") == "hello world"
     assert checks.normalise(as_task(bundle, "dates"), "Hello") == "Hello"  # dates are trained in 3 cases
-    assert search.prepare(g2p, "HeLLo").encoded == search.prepare(g2p, "hello").encoded
+    assert search.read_source(g2p, "HeLLo").tokens == search.read_source(g2p, "hello").tokens
     trace = search.translate(g2p, "Hello")
     found = checks.check(g2p, trace, "Hello")
     assert found.folded and trace.source == "hello" and not found.unknown
@@ -56,9 +56,12 @@ def test_caseless_tasks_fold_case_before_encoding(bundle):
 
 
 def test_letters_outside_the_tasks_script_are_counted_by_script(bundle):
-    assert checks.foreign_scripts("de-en", "Ich bin 안녕 Иван müde") == {"Hangul": 2, "Cyrillic": 4}
-    assert checks.foreign_scripts("de-en", "Straße, 2026! 😀") == {}  # Latin letters; not letters
-    assert checks.foreign_scripts("tsv", "안녕") == {}  # a user's file has no fixed script
+    assert checks.foreign_scripts(tasks.get("de-en"), "Ich bin 안녕 Иван müde") == {
+        "Hangul": 2,
+        "Cyrillic": 4,
+    }
+    assert checks.foreign_scripts(tasks.get("de-en"), "Straße, 2026! 😀") == {}  # Latin letters; not letters
+    assert checks.foreign_scripts(tasks.get("tsv"), "안녕") == {}  # a user's file has no fixed script
     found = checks.check(as_task(bundle, "de-en"), search.translate(bundle, "ab 안녕"))
     assert any("Latin script" in w.text() and "2 letters" in w.text() for w in found.warnings)
 
@@ -75,7 +78,7 @@ def test_letters_outside_the_tasks_script_are_counted_by_script(bundle):
     ],
 )
 def test_a_date_has_a_digit_or_a_month_or_weekday_name(text, date):
-    assert tasks.looks_like_date(text) is date
+    assert tasks.dates.looks_like_date(text) is date
 
 
 def test_input_unlike_the_tasks_is_flagged_only_for_tasks_that_define_it(bundle):
@@ -99,9 +102,9 @@ def test_confidence_is_the_traces_own_probabilities(bundle):
 
 
 def test_missing_data_names_the_install_command(monkeypatch, tmp_path):
-    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "no-such-file"))
+    monkeypatch.setattr(tasks.ding, "DING_PATH", str(tmp_path / "no-such-file"))
     assert "apt-get install trans-de-en" in tasks.missing_data("de-en")
     assert tasks.missing_data("dates") is None and tasks.missing_data("reverse") is None
     (tmp_path / "de-en").write_text("", encoding="utf-8")
-    monkeypatch.setattr(tasks, "DING_PATH", str(tmp_path / "de-en"))
+    monkeypatch.setattr(tasks.ding, "DING_PATH", str(tmp_path / "de-en"))
     assert tasks.missing_data("de-en") is None

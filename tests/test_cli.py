@@ -14,7 +14,7 @@ from attnviz.checkpoint import load_model
 from attnviz.cli import UserError, input_lines, main, translate_lines
 from attnviz.search import MAX_INPUT_CHARS
 from attnviz.trace import Trace
-from pages.common import ROOT
+from pages.loading import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,17 @@ def test_train_wrote_a_model_directory(model_dir):
     assert config["model"]["attention"] == "dot" and config["train"]["task"] == "reverse"
     # The synthetic tasks' own defaults: no dropout, no label smoothing (they only blur attention there).
     assert config["model"]["dropout"] == 0.0 and config["train"]["label_smoothing"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [(["--lr", "-1"], "lr must be positive"), (["--recipe", "de-en-bahdanau"], "no recipe 'de-en-bahdanau'")],
+)
+def test_train_refuses_a_bad_setting_before_any_work(monkeypatch, capsys, tmp_path, flags, named):
+    started = []
+    monkeypatch.setattr(cli, "train", lambda *a, **k: started.append(a))
+    code, _, err = run(capsys, "train", *flags, "--out", str(tmp_path / "m"))
+    assert code == 2 and named in err and started == []
 
 
 def test_translate_prints_translation_and_pharaoh(model_dir, capsys):

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from attnviz.config import (
     ATTENTIONS,
     SIZES,
-    TASK_DEFAULTS,
     TOKENIZER_KINDS,
     ConfigError,
     ModelConfig,
+    ModelSpec,
     TrainConfig,
+    resolve,
     save_json,
 )
 from attnviz.model import Seq2Seq
+from attnviz.recipes import RECIPES
 
 MODEL_KEYS = [f.name for f in dataclasses.fields(ModelConfig)]
 TRAIN_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
@@ -26,37 +30,16 @@ TRAIN_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
 # --- defaults ---------------------------------------------------------------------------------
 
 
-def test_model_defaults_are_valid() -> None:
-    config = ModelConfig(src_vocab=10, tgt_vocab=12)
-    assert config.attention in ATTENTIONS
-    assert config.hidden % 2 == 0
-    assert 0.0 <= config.dropout < 1.0
-    assert min(config.emb, config.hidden, config.max_src_len, config.max_tgt_len) > 0
-
-
-def test_train_defaults_are_valid() -> None:
-    config = TrainConfig()
-    assert config.model == {}
-    assert config.src_kind is None and config.tgt_kind is None
-    assert min(config.src_vocab, config.tgt_vocab, config.batch_size, config.lr, config.epochs) > 0
-
-
 @pytest.mark.parametrize("attention", ATTENTIONS)
 def test_every_attention_name_builds(attention: str) -> None:
-    assert ModelConfig(10, 10, attention=attention).attention == attention
+    assert ModelConfig(src_vocab=10, tgt_vocab=10, attention=attention).attention == attention
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_size_presets_are_valid_model_overrides(size: str) -> None:
-    config = ModelConfig(10, 10, **SIZES[size])
+    config = ModelConfig(src_vocab=10, tgt_vocab=10, **SIZES[size])
     assert (config.emb, config.hidden) == (SIZES[size]["emb"], SIZES[size]["hidden"])
-    TrainConfig(model=dict(SIZES[size]))  # accepted as overrides too
-
-
-def test_configs_are_frozen() -> None:
-    config = ModelConfig(10, 10)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        config.hidden = 8  # type: ignore[misc]
+    assert resolve("de-en", size=size).model == ModelSpec(**SIZES[size])
 
 
 # --- JSON round trips -------------------------------------------------------------------------
@@ -64,7 +47,14 @@ def test_configs_are_frozen() -> None:
 
 def test_model_config_json_round_trip() -> None:
     config = ModelConfig(
-        37, 41, attention="concat", emb=24, hidden=18, dropout=0.35, max_src_len=9, max_tgt_len=7
+        src_vocab=37,
+        tgt_vocab=41,
+        attention="concat",
+        emb=24,
+        hidden=18,
+        dropout=0.35,
+        max_src_len=9,
+        max_tgt_len=7,
     )
     rebuilt = ModelConfig.from_dict(json.loads(json.dumps(dataclasses.asdict(config))))
     assert rebuilt == config
@@ -86,7 +76,7 @@ def test_train_config_json_round_trip_through_save_json(tmp_path) -> None:
     save_json(config, path)
     rebuilt = TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
     assert rebuilt == config
-    assert rebuilt.model == {"attention": "general", "hidden": 32}
+    assert rebuilt.model == ModelSpec(attention="general", hidden=32)
 
 
 def test_save_json_keeps_non_ascii_readable(tmp_path) -> None:
@@ -118,14 +108,9 @@ def test_unknown_train_key_lists_valid_keys() -> None:
         assert key in message
 
 
-def test_config_error_is_a_value_error() -> None:
-    # Callers (checkpoint.load_model, the CLI) catch ValueError for bad user input.
-    assert issubclass(ConfigError, ValueError)
-
-
 def test_bad_attention_lists_options() -> None:
     with pytest.raises(ConfigError) as info:
-        ModelConfig(5, 5, attention="bahdanau")
+        ModelConfig(src_vocab=5, tgt_vocab=5, attention="bahdanau")
     message = str(info.value)
     assert "bahdanau" in message
     for name in ATTENTIONS:
@@ -142,13 +127,13 @@ def test_bad_tokenizer_kind_lists_options() -> None:
 @pytest.mark.parametrize("hidden", [3, 15, 257])
 def test_odd_hidden_rejected(hidden: int) -> None:
     with pytest.raises(ConfigError, match="even"):
-        ModelConfig(5, 5, hidden=hidden)
+        ModelConfig(src_vocab=5, tgt_vocab=5, hidden=hidden)
 
 
 def test_tied_output_needs_embeddings_the_size_of_the_hidden_state() -> None:
-    assert ModelConfig(5, 5, emb=32, hidden=32, tie_output=True).tie_output
+    assert ModelConfig(src_vocab=5, tgt_vocab=5, emb=32, hidden=32, tie_output=True).tie_output
     with pytest.raises(ConfigError, match="emb == hidden"):
-        ModelConfig(5, 5, emb=16, hidden=32, tie_output=True)
+        ModelConfig(src_vocab=5, tgt_vocab=5, emb=16, hidden=32, tie_output=True)
 
 
 @pytest.mark.parametrize("value", [1, "true", None])
@@ -168,11 +153,7 @@ def test_non_positive_sizes_rejected(name: str, value: int) -> None:
 @pytest.mark.parametrize("dropout", [-0.1, 1.0, 1.5])
 def test_bad_dropout_rejected(dropout: float) -> None:
     with pytest.raises(ConfigError, match="dropout"):
-        ModelConfig(5, 5, dropout=dropout)
-
-
-def test_zero_dropout_accepted() -> None:
-    assert ModelConfig(5, 5, dropout=0.0).dropout == 0.0
+        ModelConfig(src_vocab=5, tgt_vocab=5, dropout=dropout)
 
 
 @pytest.mark.parametrize(
@@ -199,11 +180,6 @@ def test_train_model_overrides_with_invalid_keys_rejected(model: dict) -> None:
         TrainConfig(model=model)
 
 
-def test_train_model_overrides_with_valid_keys_accepted() -> None:
-    config = TrainConfig(model={"attention": "dot", "hidden": 64, "dropout": 0.1})
-    assert config.model["hidden"] == 64
-
-
 def test_train_model_override_error_lists_valid_keys() -> None:
     with pytest.raises(ConfigError) as info:
         TrainConfig(model={"hiden": 8})
@@ -211,17 +187,56 @@ def test_train_model_override_error_lists_valid_keys() -> None:
         assert key in str(info.value)
 
 
-def test_recipes_start_from_their_task_defaults():
-    from attnviz.recipes import RECIPES, recipe
+def test_a_saved_config_with_a_partial_model_reads_the_rest_as_defaults() -> None:
+    # config.json files written before ModelSpec hold only the overridden model settings.
+    saved = {"task": "de-en", "model": {"attention": "general", "dropout": 0.3}}
+    assert TrainConfig.from_dict(saved).model == ModelSpec(attention="general", dropout=0.3)
 
+
+# --- resolve: task defaults, then recipe, size and the caller's settings --------------------------
+
+
+def test_resolve_layers_task_defaults_recipe_and_overrides() -> None:
+    dates = resolve("dates")
+    assert (dates.label_smoothing, dates.model.dropout) == (0.0, 0.0)  # the task's own defaults
+    assert resolve("de-en").label_smoothing == TrainConfig().label_smoothing  # no defaults of its own
+    assert resolve("dates", label_smoothing=0.2, model={"dropout": 0.1}).model.dropout == 0.1
+    cfg = resolve(recipe="de-en-dot", seed=9, attention="concat")
+    assert (cfg.task, cfg.seed, cfg.model.attention) == ("de-en", 9, "concat")
+    assert (cfg.model.dropout, cfg.model.tie_output, cfg.max_minutes) == (0.3, True, 55)  # the recipe's
+    assert resolve(recipe="dates-dot", task="reverse").task == "reverse"
+
+
+def test_resolve_sizes_are_presets_that_explicit_model_settings_beat() -> None:
+    assert (resolve(size="tiny").model.emb, resolve(size="tiny").model.hidden) == (32, 64)
+    assert resolve(size="tiny", model={"hidden": 48}).model.hidden == 48
+    assert resolve(recipe="de-en-dot", size="small").model.hidden == 128
+
+
+def test_every_recipe_resolves_to_its_shipped_models_config() -> None:
     for name in RECIPES:
-        cfg = recipe(name)
-        for key, value in TASK_DEFAULTS.get(cfg.task, {}).items():
-            if key == "model":
-                assert all(cfg.model[k] == v for k, v in value.items()), name
-            else:
-                assert getattr(cfg, key) == value, name
-    assert recipe("de-en-dot").model["dropout"] == 0.3
+        saved = json.loads((Path("models") / name / "config.json").read_text(encoding="utf-8"))["train"]
+        assert resolve(recipe=name) == TrainConfig.from_dict(saved), name
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"task": "french"}, "task='french'"),
+        ({"size": "huge"}, "size='huge'"),
+        ({"recipe": "de-en-bahdanau"}, "no recipe 'de-en-bahdanau'"),
+        ({"attention": "bahdanau"}, "attention='bahdanau'"),
+        ({"model": {"hiden": 8}}, "hiden"),
+        ({"model": {"hidden": 7}}, "hidden must be even"),
+        ({"epoch": 3}, "'epoch'"),
+        ({"lr": "fast"}, "lr must be a number"),
+        ({"src_kind": "wordpiece"}, "src_kind='wordpiece'"),
+        ({"src_vocab": 900_000, "model": {"emb": 4096, "hidden": 4096}}, "more than the 2 GB limit"),
+    ],
+)
+def test_resolve_refuses_a_bad_setting_by_name(settings: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        resolve(**settings)
 
 
 # --- sizes: sane bounds and the memory a model would take, checked before anything is built ------
@@ -239,11 +254,13 @@ def test_absurd_sizes_are_refused_with_the_limit(name: str, value: int) -> None:
 def test_sizes_each_in_bounds_but_too_big_together_are_refused_by_memory() -> None:
     # 1M pieces x 4096 wide: 4 billion numbers in each embedding alone, about 40 GB as float32.
     with pytest.raises(ConfigError, match=r"would hold [\d,]+ parameters \(\d+\.\d GB\), more than the 2 GB"):
-        ModelConfig(1_000_000, 1_000_000, emb=4096, hidden=4096)
+        ModelConfig(src_vocab=1_000_000, tgt_vocab=1_000_000, emb=4096, hidden=4096)
 
 
 def test_a_big_model_under_the_memory_limit_is_accepted() -> None:
-    config = ModelConfig(200_000, 200_000, emb=512, hidden=512)  # about 1.1 GB of weights, not built
+    config = ModelConfig(
+        src_vocab=200_000, tgt_vocab=200_000, emb=512, hidden=512
+    )  # about 1.1 GB of weights, not built
     assert 4 * config.parameter_count() < 2 * 1024**3
 
 
@@ -251,7 +268,12 @@ def test_a_big_model_under_the_memory_limit_is_accepted() -> None:
 @pytest.mark.parametrize("tie_output", [False, True])
 def test_parameter_count_from_the_sizes_equals_the_built_model(attention: str, tie_output: bool) -> None:
     config = ModelConfig(
-        37, 41, attention=attention, emb=24, hidden=24 if tie_output else 18, tie_output=tie_output
+        src_vocab=37,
+        tgt_vocab=41,
+        attention=attention,
+        emb=24,
+        hidden=24 if tie_output else 18,
+        tie_output=tie_output,
     )
     assert config.parameter_count() == Seq2Seq(config).parameter_count()
 

@@ -9,7 +9,8 @@ import pytest
 from conftest import require_or_skip
 
 from attnviz import tasks
-from attnviz.checkpoint import Bundle, list_models, load_model
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import list_models, load_model
 from attnviz.config import TrainConfig
 from attnviz.evaluate import (
     TEST_SPLIT,
@@ -60,9 +61,11 @@ def test_quality_reports_what_the_task_needs():
 
 def test_forced_weights_have_a_row_per_reference_piece_plus_eos(bundle):
     pairs = [Pair("abc", "cba"), Pair("hello", "olleh")]
-    weights = forced_weights(bundle, pairs)
+    weights = forced_weights(
+        bundle, [(bundle.src.tokenize(p.source).ids, bundle.tgt.tokenize(p.target).ids) for p in pairs]
+    )
     for pair, w in zip(pairs, weights, strict=True):
-        S, T = len(bundle.src.encode(pair.source).ids), len(bundle.tgt.encode(pair.target).ids)
+        S, T = len(bundle.src.tokenize(pair.source).ids), len(bundle.tgt.tokenize(pair.target).ids)
         assert w.shape == (T + 1, S)
         np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-5)
 
@@ -139,7 +142,9 @@ def test_without_its_corpus_a_model_is_tested_on_the_shipped_split(tiny_bundle, 
 def test_each_shipped_test_split_is_the_split_its_metrics_came_from(name):
     bundle = load_model(MODELS / name)
     if bundle.train_config.task == "de-en":
-        require_or_skip(os.path.exists(tasks.DING_PATH), f"{tasks.DING_PATH} not installed (trans-de-en)")
+        require_or_skip(
+            os.path.exists(tasks.ding.DING_PATH), f"{tasks.ding.DING_PATH} not installed (trans-de-en)"
+        )
     shipped = read_test_split(MODELS / name / TEST_SPLIT)
     corpus = load_corpus(bundle).test[: bundle.metrics["pairs"]]
     assert shipped == [Pair(p.source, p.target) for p in corpus]  # the same pairs: the same numbers

@@ -57,3 +57,34 @@ def test_weighted_states_are_the_terms_of_the_context(tiny_bundle):
 
 def testtex_labels_escape_special_characters():
     assert explain.tex_label("a_b{c}%") == "a\\_b\\{c\\}\\%"
+
+
+def test_the_hidden_formula_reads_the_piece_before(tiny_bundle):
+    trace = search.translate(tiny_bundle("dot"), "hello world")
+    assert explain.hidden_formula(trace, 0) == "s_{1} = \\mathrm{GRU}(s_{0},\\ e(\\text{<s>}))"
+    previous = explain.tex_label(trace.target_pieces[0])
+    assert (
+        explain.hidden_formula(trace, 1) == f"s_{{2}} = \\mathrm{{GRU}}(s_{{1}},\\ e(\\text{{{previous}}}))"
+    )
+
+
+@pytest.mark.parametrize("shown", [2, 100])
+def test_context_terms_add_up_to_the_context(tiny_bundle, shown):
+    trace = search.translate(tiny_bundle("dot"), "the cat sat")
+    t, S = 1, len(trace.source_pieces)
+    terms = explain.context_terms(trace, t, shown=shown)
+    *parts, (label, context) = terms
+    assert label == "= context c2"
+    np.testing.assert_array_equal(context, trace.context[t])
+    np.testing.assert_allclose(sum(row for _, row in parts), context, atol=1e-5)
+    top = int(np.argmax(trace.weights[t]))
+    assert parts[0][0] == f"{trace.weights[t, top]:.3f} × h{top + 1} ({trace.source_pieces[top]})"
+    others = [name for name, _ in parts if name.startswith("+ the other")]
+    assert others == ([f"+ the other {S - shown} terms"] if shown < S else [])
+
+
+def test_the_sandbox_context_is_the_weighted_sum():
+    weights = np.array([0.75, 0.25])
+    states = np.array([[1.0, 0.0], [0.0, 2.0]])
+    formula = explain.sandbox_context_formula(weights, weights @ states)
+    assert formula == "c = 0.75\\,h1 + 0.25\\,h2 = (0.75, 0.5)"

@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from attnviz import jobs
-from attnviz.checkpoint import Bundle, list_models, load_model, save_model
-from attnviz.config import TrainConfig
-from attnviz.recipes import settings
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import list_models, load_model, save_model
+from attnviz.config import TrainConfig, resolve
+from attnviz.evaluate import evaluate
 from attnviz.search import translate
 from attnviz.tasks import Pair, load_task
 
@@ -22,10 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_cfg(**overrides) -> TrainConfig:
-    fields = settings(
-        "dates", "dot", "tiny", **{"data_size": 400, "epochs": 2, "batch_size": 32, **overrides}
+    return resolve(
+        "dates",
+        attention="dot",
+        size="tiny",
+        **{"data_size": 400, "epochs": 2, "batch_size": 32, **overrides},
     )
-    return TrainConfig.from_dict(fields)
 
 
 def probe_pair() -> Pair:
@@ -65,8 +68,12 @@ def test_a_job_trains_in_a_process_of_its_own_records_snapshots_and_saves(tmp_pa
     assert list_models(tmp_path) == [tmp_path / "mine"] == [job.saved]
     assert list_models(tmp_path / jobs.STAGING) == []
     bundle = load_model(job.saved)
-    assert bundle.metrics["greedy"]["exact_match"] >= 0.0
-    assert (job.saved / "README.md").is_file()
+    # The test metrics are those of the model that was kept (not of a later or earlier state), and the
+    # card shows them.
+    again = evaluate(bundle, beams=(1,))["greedy"]  # the job scores greedy decoding only
+    assert bundle.metrics["greedy"] == again
+    card = (job.saved / "README.md").read_text(encoding="utf-8")
+    assert f"{again['exact_match']:.1f}%" in card
     # The snapshot at the last epoch is the model as it was then, traced in eval mode.
     last = job.snapshots[-1].trace
     assert last.source == job.probe.source
@@ -129,7 +136,7 @@ def test_the_budget_acts_while_preparing_and_within_one_batch_while_training(tmp
 
 
 def test_a_failing_job_ends_with_a_message_not_an_exception(tmp_path):
-    cfg = TrainConfig.from_dict(settings("tsv", data_path=str(tmp_path / "missing.tsv")))
+    cfg = resolve("tsv", data_path=str(tmp_path / "missing.tsv"))
     job = runner(tmp_path).start(cfg, name="bad", probe=Pair("x", ""))
     wait(job)
     assert job.state == "failed"
@@ -191,7 +198,9 @@ def test_probe_decoding_stops_after_a_few_times_the_probe_length(src_tok, tgt_to
     from attnviz.model import Seq2Seq
 
     torch.manual_seed(0)
-    config = ModelConfig(src_tok.vocab_size, tgt_tok.vocab_size, emb=16, hidden=16, max_tgt_len=200)
+    config = ModelConfig(
+        src_vocab=src_tok.vocab_size, tgt_vocab=tgt_tok.vocab_size, emb=16, hidden=16, max_tgt_len=200
+    )
     model = Seq2Seq(config).eval()
     bundle = Bundle("untrained", model, src_tok, tgt_tok)
     snap = jobs.probe_snapshot(bundle, Pair("abc", ""), 0.0)
@@ -255,13 +264,12 @@ def test_a_server_stopped_mid_training_loses_nothing(tmp_path):
         f"""
         import time
         from attnviz import jobs
-        from attnviz.config import TrainConfig
-        from attnviz.recipes import settings
+        from attnviz.config import resolve
         from attnviz.tasks import load_task
-        fields = settings("dates", "dot", "tiny", data_size=400, epochs=3, batch_size=32)
+        cfg = resolve("dates", attention="dot", size="tiny", data_size=400, epochs=3, batch_size=32)
         probe = load_task("dates", size=400).dev[0]
         runner = jobs.Runner({str(tmp_path)!r}, threads=1)
-        job = runner.start(TrainConfig.from_dict(fields), name="survivor", probe=probe)
+        job = runner.start(cfg, name="survivor", probe=probe)
         print(job.id, flush=True)
         time.sleep(600)
         """

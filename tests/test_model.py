@@ -79,7 +79,7 @@ def test_encode_memory(tiny_model, kind: str) -> None:
     assert memory.states.shape == (2, 6, H)
     assert memory.latent.shape == (2, H)
     assert memory.mask.tolist() == [[True] * 6, [True] * 3 + [False] * 3]
-    assert (memory.prepared is None) == (kind == "none")
+    assert (memory.projected is None) == (kind == "none")
     # Packing leaves padded encoder states at exactly zero.
     assert bool((memory.states[1, 3:] == 0.0).all())
     assert bool((memory.latent.abs() <= 1.0).all())  # s_0 = tanh(...)

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import unescaped
 
-from pages.common import ROOT
+from pages.loading import ROOT
 
 ODD = ["²", "9" * 5000, "1e400", "nan", "-5", "abc", ""]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.checkpoint import Bundle
+from attnviz.bundle import Bundle
 from attnviz.config import ATTENTIONS
 from attnviz.model import Seq2Seq
 from attnviz.search import (
@@ -165,7 +165,7 @@ def test_translate_batch_equals_translating_alone(tiny_bundle, kind: str, batch_
 
 def test_greedy_paths_stop_each_sentence_at_its_own_end(tiny_bundle) -> None:
     bundle = tiny_bundle("concat")
-    ids = [list(bundle.src.encode(text).ids) for text in SENTENCES]
+    ids = [list(bundle.src.tokenize(text).ids) for text in SENTENCES]
     paths = greedy_paths(bundle.model, ids, bundle.config.max_tgt_len)
     for source, path in zip(ids, paths, strict=True):
         assert path.finished == (path.tokens[-1] == EOS)
@@ -285,9 +285,9 @@ def test_html_is_plain_text(tiny_bundle) -> None:
     bundle = tiny_bundle("dot")
     trace = translate(bundle, text)
     assert trace.source == text
-    assert trace.source_ids.tolist() == list(bundle.src.encode(text).ids)
+    assert trace.source_ids.tolist() == list(bundle.src.tokenize(text).ids)
     # Known characters keep their pieces; a run of unknown ones ("</", ">") becomes one <unk>.
-    known = "".join(c for c in text if bundle.src.encode(c).ids != (UNK,))
+    known = "".join(c for c in text if bundle.src.tokenize(c).ids != (UNK,))
     assert known == "scritalertscrit"  # the training lines have no "p" and no "1"
     assert "".join(p for p in trace.source_pieces if p != "<unk>") == known
     assert "<unk>" in trace.source_pieces
@@ -362,7 +362,7 @@ def test_forced_trace_is_the_reference_teacher_forced(tiny_bundle, kind: str) ->
     bundle = tiny_bundle(kind)
     reference = "olleh"  # not what the model writes for "a dog"
     trace = force(bundle, "a dog", reference)
-    assert trace.target_ids.tolist() == [*bundle.tgt.encode(reference).ids, EOS]
+    assert trace.target_ids.tolist() == [*bundle.tgt.tokenize(reference).ids, EOS]
     assert trace.translation == reference and trace.finished
     check_invariants(bundle, trace, greedy=False)
     check_against_teacher_forcing(bundle, trace)  # log_probs are p(reference piece), weights its attention
@@ -382,5 +382,11 @@ def test_forced_weights_equal_the_corpus_path_of_evaluate(tiny_bundle, kind: str
 
     bundle = tiny_bundle(kind)
     pairs = [Pair("a dog", "god a"), Pair("hello world", "dlrow")]
-    for pair, weights in zip(pairs, forced_weights(bundle, pairs), strict=True):
+    for pair, weights in zip(
+        pairs,
+        forced_weights(
+            bundle, [(bundle.src.tokenize(p.source).ids, bundle.tgt.tokenize(p.target).ids) for p in pairs]
+        ),
+        strict=True,
+    ):
         np.testing.assert_allclose(force(bundle, pair.source, pair.target).weights, weights, atol=1e-5)

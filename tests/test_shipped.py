@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from attnviz import tasks
 from attnviz.checkpoint import list_models, load_model
+from attnviz.config import resolve
 from attnviz.evaluate import model_card
-from attnviz.recipes import RECIPES, recipe
+from attnviz.recipes import RECIPES
 from attnviz.search import translate
-from attnviz.tasks import EXAMPLES
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = [p.name for p in list_models(MODELS)]
@@ -26,14 +27,14 @@ def test_shipped_models_are_small_and_from_the_family():
 def test_each_shipped_model_loads_and_translates(name):
     bundle = load_model(MODELS / name)
     task = bundle.train_config.task
-    trace = translate(bundle, EXAMPLES[task][0])
+    trace = translate(bundle, tasks.get(task).examples[0])
     assert trace.translation.strip()
     assert bundle.metrics["task"] == task and "greedy" in bundle.metrics
     card = (MODELS / name / "README.md").read_text(encoding="utf-8")
     assert f"attnviz train --recipe {name}" in card
     assert (MODELS / name / "train_log.json").is_file()
     # The recipe in the code is the one the model was trained with.
-    assert asdict(bundle.train_config) == asdict(recipe(name))
+    assert asdict(bundle.train_config) == asdict(resolve(recipe=name))
 
 
 def test_the_de_en_models_share_tokenizers_and_size():

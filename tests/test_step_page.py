@@ -12,7 +12,7 @@ from test_app import array, shipped
 
 from attnviz import search
 from attnviz.checkpoint import save_model
-from pages.common import ROOT, USER_MODELS
+from pages.loading import ROOT, USER_MODELS
 
 
 def step_page(**query) -> AppTest:
@@ -186,7 +186,7 @@ def test_odd_temperatures_in_the_url_are_clamped_or_ignored(temp: str) -> None:
 
 
 def test_presentation_mode_enlarges_type_and_lives_in_the_url() -> None:
-    from pages.common import PRESENT_CSS, PRESENT_FONT
+    from pages.layout import PRESENT_CSS, PRESENT_FONT
 
     at = step_page(model="dates-dot", s="26 nov 2026", step="2", present="1")
     assert not at.exception

@@ -8,19 +8,12 @@ import pytest
 from conftest import require_or_skip
 
 from attnviz import tasks
-from attnviz.tasks import (
-    DING_PATH,
-    TASKS,
-    DataError,
-    Pair,
-    generate_dates,
-    generate_reverse,
-    load_task,
-    read_ding,
-    read_g2p,
-    read_tsv,
-    split,
-)
+from attnviz.tasks import DataError, Pair, load_task, split
+from attnviz.tasks.dates import generate_dates
+from attnviz.tasks.ding import DING_PATH, read_ding
+from attnviz.tasks.g2p import read_g2p
+from attnviz.tasks.reverse import generate_reverse
+from attnviz.tasks.tsv import read_tsv, wide_encoding
 
 # ---------------------------------------------------------------- dates
 
@@ -92,7 +85,7 @@ def test_dates_gold_links_point_at_the_right_characters(dates):
 
 
 def test_dates_golden_links():
-    p = tasks._date_pair(dt.date(2026, 11, 5), "the {d}{th} of {mon}, {yyyy}", str.title)
+    p = tasks.dates._date_pair(dt.date(2026, 11, 5), "the {d}{th} of {mon}, {yyyy}", str.title)
     assert (p.source, p.target) == ("the 5th of Nov, 2026", "2026-11-05")
     year = [(16, 20, t, t + 1, False) for t in range(4)]
     year += [(16, 17, 0, 1, True), (17, 18, 1, 2, True), (18, 19, 2, 3, True), (19, 20, 3, 4, True)]
@@ -100,7 +93,7 @@ def test_dates_golden_links():
     day = [(4, 5, 8, 9, False), (4, 5, 9, 10, False), (4, 5, 9, 10, True)]  # the "0" pad: possible
     assert sorted(p.links) == sorted(year + month + day)
 
-    p = tasks._date_pair(dt.date(2026, 11, 26), "{m}/{d}/{yy}", str.lower)
+    p = tasks.dates._date_pair(dt.date(2026, 11, 26), "{m}/{d}/{yy}", str.lower)
     assert (p.source, p.target) == ("11/26/26", "2026-11-26")
     possible = [(6, 8, t, t + 1, False) for t in range(4)]
     possible += [(0, 2, 5, 6, False), (0, 2, 6, 7, False), (3, 5, 8, 9, False), (3, 5, 9, 10, False)]
@@ -127,7 +120,7 @@ def test_reverse_pairs_and_anti_diagonal_links():
 def test_load_task_synthetic_sizes_and_kinds():
     corpus = load_task("reverse", seed=3, size=400)
     assert (len(corpus.train), len(corpus.dev), len(corpus.test)) == (340, 20, 40)
-    assert (corpus.source_kind, corpus.target_kind) == ("char", "char")
+    assert (tasks.get(corpus.task).source_kind, tasks.get(corpus.task).target_kind) == ("char", "char")
     corpus = load_task("dates", size=1000)
     assert (len(corpus.dev), len(corpus.test)) == (50, 100)
     assert corpus.task == "dates" and corpus.train[0].links
@@ -201,7 +194,7 @@ def test_read_ding_real_file_has_about_19k_pairs():
     n = len(read_ding(DING_PATH))
     assert 15_000 <= n <= 25_000
     assert (len(corpus.train), len(corpus.dev), len(corpus.test)) == (100, 500, 1000)
-    assert (corpus.source_kind, corpus.target_kind) == ("unigram", "unigram")
+    assert (tasks.get(corpus.task).source_kind, tasks.get(corpus.task).target_kind) == ("unigram", "unigram")
     assert not any("\u2019" in p.target for p in corpus.test)
 
 
@@ -225,7 +218,7 @@ def test_g2p_letters_only_stress_stripped_and_split_by_word():
     assert by_word["cat"] == "K AE T"
     corpus = load_task("g2p", seed=2, size=500)
     assert (len(corpus.train), len(corpus.dev), len(corpus.test)) == (500, 1000, 2000)
-    assert (corpus.source_kind, corpus.target_kind) == ("char", "word")
+    assert (tasks.get(corpus.task).source_kind, tasks.get(corpus.task).target_kind) == ("char", "word")
     full = load_task("g2p", seed=2)
     words = [{p.source for p in part} for part in (full.train, full.dev, full.test)]
     assert not (words[0] & words[1] or words[0] & words[2] or words[1] & words[2])
@@ -289,7 +282,7 @@ def test_load_task_tsv(tmp_path):
     assert corpus.accepted_lines == 30
     assert [(r.line, r.reason) for r in corpus.rejected] == [(31, "no tab")]
     assert (len(corpus.train), len(corpus.dev), len(corpus.test)) == (24, 3, 3)
-    assert (corpus.source_kind, corpus.target_kind) == ("unigram", "unigram")
+    assert (tasks.get(corpus.task).source_kind, tasks.get(corpus.task).target_kind) == ("unigram", "unigram")
     with pytest.raises(DataError, match="path"):
         load_task("tsv")
     with pytest.raises(DataError, match="check the path"):
@@ -299,7 +292,7 @@ def test_load_task_tsv(tmp_path):
 def test_unknown_task_lists_the_options():
     with pytest.raises(DataError) as info:
         load_task("french")
-    assert all(name in str(info.value) for name in TASKS)
+    assert all(t.name in str(info.value) for t in tasks.all_tasks())
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
@@ -309,5 +302,5 @@ def test_tsv_in_utf16_or_utf32_names_the_encoding(encoding):
     wide = "UTF-32" if "32" in encoding else "UTF-16"
     with pytest.raises(DataError, match=f"looks like {wide} text: save it as UTF-8"):
         read_tsv(data)
-    assert tasks.wide_encoding(b"eins\tone\n") is None
-    assert tasks.wide_encoding(b"nul\x00byte\tx\n" * 5) is None  # one NUL is a bad line, not UTF-16
+    assert wide_encoding(b"eins\tone\n") is None
+    assert wide_encoding(b"nul\x00byte\tx\n" * 5) is None  # one NUL is a bad line, not UTF-16

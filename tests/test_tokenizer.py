@@ -41,36 +41,36 @@ def test_special_ids_and_labels(char_tok: Tokenizer) -> None:
 
 
 def test_char_model_has_no_dummy_prefix(char_tok: Tokenizer) -> None:
-    encoded = char_tok.encode("hello")
+    encoded = char_tok.tokenize("hello")
     assert encoded.pieces == tuple("hello")
     assert WORD_START not in "".join(encoded.pieces)
 
 
 def test_char_vocab_covers_every_training_character(char_tok: Tokenizer) -> None:
     for ch in set("".join(CHAR_LINES)) - {" "}:
-        (idx,) = char_tok.encode(ch).ids
-        assert idx > EOS and char_tok.label(idx) == ch
+        (idx,) = char_tok.tokenize(ch).ids
+        assert idx > EOS and char_tok.labels([idx])[0] == ch
 
 
 def test_char_space_label_is_open_box(char_tok: Tokenizer) -> None:
-    encoded = char_tok.encode("a b")
+    encoded = char_tok.tokenize("a b")
     assert encoded.pieces == ("a", WORD_START, "b")
     assert char_tok.labels(encoded.ids) == ["a", "\u2423", "b"]
 
 
 @pytest.mark.parametrize("text", ["Übung ß", "straße", "hello world", "the mat"])
 def test_char_spans_are_character_offsets(char_tok: Tokenizer, text: str) -> None:
-    encoded = char_tok.encode(text)
+    encoded = char_tok.tokenize(text)
     assert len(encoded.ids) == len(encoded.pieces) == len(encoded.spans) == len(text)
     assert encoded.spans == tuple((i, i + 1) for i in range(len(text)))
     for (start, end), idx in zip(encoded.spans, encoded.ids, strict=True):
-        assert char_tok.label(idx) == ("\u2423" if text[start:end] == " " else text[start:end])
+        assert char_tok.labels([idx])[0] == ("\u2423" if text[start:end] == " " else text[start:end])
 
 
 def test_spans_after_multibyte_characters(char_tok: Tokenizer) -> None:
     # "ß" and "Ü" are two UTF-8 bytes each: byte offsets would drift by one per character.
     text = "ßßÜ mat"
-    encoded = char_tok.encode(text)
+    encoded = char_tok.tokenize(text)
     assert encoded.spans[-1] == (6, 7)
     assert [text[a:b] for a, b in encoded.spans] == list(text)
 
@@ -78,7 +78,7 @@ def test_spans_after_multibyte_characters(char_tok: Tokenizer) -> None:
 def test_decomposed_character_span_covers_both_code_points(char_tok: Tokenizer) -> None:
     # NFKC turns "U" + combining diaeresis into one "Ü"; its span still points into the original text.
     text = "U\u0308bung"
-    encoded = char_tok.encode(text)
+    encoded = char_tok.tokenize(text)
     assert char_tok.labels(encoded.ids) == list("Übung")
     assert encoded.spans[0] == (0, 2)
     assert encoded.spans[1] == (2, 3)
@@ -86,27 +86,27 @@ def test_decomposed_character_span_covers_both_code_points(char_tok: Tokenizer) 
 
 def test_unknown_character_is_unk_with_its_span(char_tok: Tokenizer) -> None:
     text = "the 文 cat"
-    encoded = char_tok.encode(text)
+    encoded = char_tok.tokenize(text)
     position = text.index("文")
     unk = [i for i, idx in enumerate(encoded.ids) if idx == UNK]
     assert len(unk) == 1
     assert encoded.spans[unk[0]] == (position, position + 1)
-    assert char_tok.label(encoded.ids[unk[0]]) == "<unk>"
+    assert char_tok.labels([encoded.ids[unk[0]]])[0] == "<unk>"
 
 
 def test_emoji_is_one_unknown_character(char_tok: Tokenizer) -> None:
-    encoded = char_tok.encode("a🙂b")  # four UTF-8 bytes, one character
+    encoded = char_tok.tokenize("a🙂b")  # four UTF-8 bytes, one character
     assert encoded.ids[1] == UNK
     assert encoded.spans == ((0, 1), (1, 2), (2, 3))
 
 
 @pytest.mark.parametrize("text", CHAR_LINES)
 def test_char_encode_decode_round_trip(char_tok: Tokenizer, text: str) -> None:
-    assert char_tok.decode(char_tok.encode(text).ids) == text
+    assert char_tok.decode(char_tok.tokenize(text).ids) == text
 
 
 def test_decode_skips_special_ids(char_tok: Tokenizer) -> None:
-    ids = char_tok.encode("the cat").ids
+    ids = char_tok.tokenize("the cat").ids
     assert char_tok.decode([BOS, *ids, EOS, PAD, PAD]) == "the cat"
 
 
@@ -116,7 +116,7 @@ def test_save_load_gives_identical_ids(char_tok: Tokenizer, unigram_tok: Tokeniz
         loaded = Tokenizer.load(tmp_path / name, tok.kind)
         assert loaded.proto == tok.proto
         assert loaded.vocab_size == tok.vocab_size
-        assert loaded.encode(text) == tok.encode(text)
+        assert loaded.tokenize(text) == tok.tokenize(text)
         assert loaded.labels(range(tok.vocab_size)) == tok.labels(range(tok.vocab_size))
 
 
@@ -133,13 +133,13 @@ def test_training_is_deterministic(kind: str, lines: list[str], size: int) -> No
 
 
 def test_unigram_has_dummy_prefix(unigram_tok: Tokenizer) -> None:
-    assert unigram_tok.encode("cats").pieces[0].startswith(WORD_START)
+    assert unigram_tok.tokenize("cats").pieces[0].startswith(WORD_START)
 
 
 def test_unigram_labels_word_initial_bare_continuation_dotted(unigram_tok: Tokenizer) -> None:
     initial = continuation = 0
     for idx in range(EOS + 1, unigram_tok.vocab_size):
-        piece, label = unigram_tok.piece(idx), unigram_tok.label(idx)
+        piece, label = unigram_tok.sp.id_to_piece(idx), unigram_tok.labels([idx])[0]
         if piece == WORD_START:
             assert label == "\u2423"
         elif piece.startswith(WORD_START):
@@ -152,7 +152,7 @@ def test_unigram_labels_word_initial_bare_continuation_dotted(unigram_tok: Token
 
 
 def test_unigram_encoding_labels(unigram_tok: Tokenizer) -> None:
-    encoded = unigram_tok.encode("catalog cats")
+    encoded = unigram_tok.tokenize("catalog cats")
     labels = unigram_tok.labels(encoded.ids)
     assert labels[0] == "cat" and labels[1] == "\u00b7a"
     assert "cats" in labels
@@ -167,7 +167,7 @@ def test_unigram_encoding_labels(unigram_tok: Tokenizer) -> None:
 
 def test_word_kind_gives_one_piece_per_phoneme(word_tok: Tokenizer) -> None:
     text = "HH AH L OW"
-    encoded = word_tok.encode(text)
+    encoded = word_tok.tokenize(text)
     assert word_tok.labels(encoded.ids) == ["HH", "AH", "L", "OW"]
     assert UNK not in encoded.ids
     # A word piece's span includes the space it stands for; the phoneme itself is what remains.
@@ -176,7 +176,7 @@ def test_word_kind_gives_one_piece_per_phoneme(word_tok: Tokenizer) -> None:
 
 
 def test_word_kind_unknown_phoneme_is_unk(word_tok: Tokenizer) -> None:
-    encoded = word_tok.encode("HH ZH OW")
+    encoded = word_tok.tokenize("HH ZH OW")
     assert word_tok.labels(encoded.ids) == ["HH", "<unk>", "OW"]
 
 
@@ -184,4 +184,4 @@ def test_a_small_corpus_gets_the_largest_vocabulary_it_allows():
     words = [f"w{i} x{i % 7} y{i % 13}" for i in range(60)]
     tok = Tokenizer.train(words, "unigram", 4000)  # SentencePiece alone refuses: "set it to <= N"
     assert 10 < tok.vocab_size < 4000
-    assert tok.decode(tok.encode("w3 x3 y3").ids) == "w3 x3 y3"
+    assert tok.decode(tok.tokenize("w3 x3 y3").ids) == "w3 x3 y3"

@@ -134,18 +134,6 @@ def test_to_frame_without_attention_is_empty(tiny_bundle) -> None:
     assert len(translate(tiny_bundle("none"), "mat").to_frame()) == 0
 
 
-@pytest.mark.parametrize("kind", ["general", "none"])
-def test_vectors_frame(tiny_bundle, kind: str) -> None:
-    trace = translate(tiny_bundle(kind), "a dog")
-    T, H = trace.hidden.shape
-    frame = trace.vectors_frame()
-    assert len(frame) == 3 * T * H
-    for name in ("hidden", "context", "attentional"):
-        part = frame[frame.quantity == name]
-        np.testing.assert_array_equal(part["value"].to_numpy().reshape(T, H), getattr(trace, name))
-        assert part["dim"].max() == H - 1 and part["step"].max() == T - 1
-
-
 # --- Pharaoh alignments -------------------------------------------------------------------------
 
 

@@ -8,11 +8,11 @@ import time
 from streamlit.testing.v1 import AppTest
 
 from attnviz import jobs
-from attnviz.checkpoint import Bundle, save_model
-from attnviz.config import TrainConfig
-from attnviz.recipes import settings
+from attnviz.bundle import Bundle
+from attnviz.checkpoint import save_model
+from attnviz.config import resolve
 from attnviz.tasks import Pair
-from pages.common import ROOT, USER_MODELS
+from pages.loading import ROOT, USER_MODELS
 
 
 def train_page(**query) -> AppTest:
@@ -140,7 +140,7 @@ def plain(text: str) -> str:
 
 
 def test_a_run_killed_before_its_first_checkpoint_says_so_at_its_url():
-    cfg = TrainConfig.from_dict(settings("dates", "dot", "tiny", data_size=20_000, epochs=1))
+    cfg = resolve("dates", attention="dot", size="tiny", data_size=20_000, epochs=1)
     job = jobs.Runner(USER_MODELS, threads=1).start(cfg, name="page-gone", probe=Pair("3 may 2020", ""))
     os.kill(job.pid, signal.SIGKILL)  # long before its first checkpoint
     end = time.monotonic() + 30

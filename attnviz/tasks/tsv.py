@@ -1,0 +1,106 @@
+"""tsv: the user's own `source<TAB>target` file, every bad line named with its reason."""
+
+from __future__ import annotations
+
+from attnviz.tasks.base import Corpus, DataError, Pair, Rejected, Task, held_out, split
+
+MAX_TSV_BYTES = 20_000_000  # an upload limit that keeps the app responsive
+# UTF-32LE's byte-order mark starts like UTF-16LE's, so the UTF-32 marks are tried first.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """The name "UTF-16" or "UTF-32" when `data` looks written in one - a byte-order mark, or mostly
+    ASCII text with NUL bytes between its letters (as Windows' "Unicode" saves it) - else None. Such a
+    file is text in another encoding, not binary, and the user can fix it by saving it as UTF-8."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:4096]
+
+    def zeros(part: bytes) -> float:
+        return part.count(0) / max(len(part), 1)
+
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        if len(head) < 2 * width:
+            continue
+        lanes = [head[i::width] for i in range(width)]
+        for letters in (0, width - 1):  # little-endian: the letters' bytes come first; big-endian: last
+            rest = [lane for i, lane in enumerate(lanes) if i != letters]
+            if zeros(lanes[letters]) < 0.1 and all(zeros(lane) > 0.9 for lane in rest):
+                return name
+    return None
+
+
+def _check_line(raw: bytes, max_line_chars: int) -> Pair | str | None:
+    """A Pair, a reason to reject the line, or None for a blank line."""
+    if b"\x00" in raw:
+        return "contains NUL byte"
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if not line.strip() and "\t" not in line:
+        return None
+    if len(line) > max_line_chars:
+        return f"line longer than {max_line_chars} characters"
+    if line.count("\t") != 1:
+        return "no tab" if "\t" not in line else "more than one tab"
+    source, target = (side.strip() for side in line.split("\t"))
+    if not source:
+        return "empty source"
+    if not target:
+        return "empty target"
+    return Pair(source, target)
+
+
+def read_tsv(
+    data: bytes, *, max_line_chars: int = 1000, max_bytes: int = MAX_TSV_BYTES
+) -> tuple[list[Pair], list[Rejected]]:
+    """Parse `source<TAB>target` lines; every bad line comes back as a Rejected with its reason."""
+    if len(data) > max_bytes:
+        raise DataError(f"The file is over the {max_bytes / 1e6:g} MB limit: upload a smaller one.")
+    if wide := wide_encoding(data):  # otherwise every line would be "contains NUL byte"
+        raise DataError(f"This file looks like {wide} text: save it as UTF-8 and try again.")
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM, as written by some spreadsheets
+    pairs, rejected = [], []
+    # Decode line by line, so one bad line is reported instead of sinking the whole file.
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        result = _check_line(raw.removesuffix(b"\r"), max_line_chars)
+        if isinstance(result, Pair):
+            pairs.append(result)
+        elif result is not None:
+            rejected.append(Rejected(number, result))
+    if not pairs:
+        first = "; ".join(f"line {r.line}: {r.reason}" for r in rejected[:3]) or "the file is empty"
+        raise DataError(f"No usable lines ({first}): write source<TAB>target lines in UTF-8.")
+    return pairs, rejected
+
+
+def load(seed: int, path: str | None, size: int | None) -> Corpus:
+    if path is None:
+        raise DataError("The tsv task needs a file: pass the path to a source<TAB>target file.")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_TSV_BYTES + 1)  # one byte past the limit is enough to refuse
+    except OSError as e:
+        raise DataError(f"Cannot read {path} ({e.strerror}): check the path.") from e
+    pairs, rejected = read_tsv(data)
+    n = len(pairs)
+    train, dev, test = split(pairs, test=held_out(n, 500), dev=held_out(n, 500), seed=seed)
+    return Corpus("tsv", train[:size], dev, test, tuple(rejected), accepted_lines=n)
+
+
+TASK = Task(
+    name="tsv",
+    title="your own file",
+    use="maps its own training file's sources to targets",
+    data="a user's own source<TAB>target file",
+    load=load,  # an upload may be words or characters: unigram pieces (the default kinds) decide
+    from_file=True,
+)
