@@ -53,19 +53,6 @@ def buckets(metrics_by_model: Mapping[str, Mapping[str, Any]], task: str | None 
     )
 
 
-def chart_rows(table: pd.DataFrame) -> list[tuple[str, str, float | None, int, list[float] | None]]:
-    """The buckets table as the (model, bucket, bleu, n, ci) tuples that plots.bucket_chart takes, with
-    None for NaN (until bucket_chart takes the table itself)."""
-
-    def number(x: float) -> float | None:
-        return None if pd.isna(x) else float(x)
-
-    return [
-        (r.model, r.bucket, number(r.bleu), int(r.n), None if pd.isna(r.ci_low) else [r.ci_low, r.ci_high])
-        for r in table.itertuples()
-    ]
-
-
 @dataclass(frozen=True)
 class Pair:
     """A model without attention and its sibling: trained the same way apart from the attention function."""

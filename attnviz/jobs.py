@@ -54,7 +54,7 @@ from attnviz.checkpoint import (
     recover,
     replace_dir,
 )
-from attnviz.config import TrainConfig, resolve
+from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
 from attnviz.tasks import Pair
 from attnviz.trace import Trace
@@ -77,15 +77,6 @@ PROBE_STEPS = (2, 8)  # an untrained probe stops after 2 x its source pieces + 8
 STATES = {"loading data": "preparing", "tokenizers": "preparing", "encoding": "preparing"}
 STATES |= {"training": "running", "dev": "running", "test": "evaluating"}
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def config_for(
-    task: str, attention: str, size: str, epochs: int, minutes: float, data_path: str | None = None
-) -> TrainConfig:
-    """The TrainConfig of a run started from the Train page: the task's defaults plus the user's choices."""
-    return resolve(
-        task, attention=attention, size=size, epochs=epochs, max_minutes=minutes, data_path=data_path
-    )
 
 
 class Busy(RuntimeError):

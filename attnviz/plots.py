@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from attnviz.checks import unknown_pieces
@@ -440,36 +441,36 @@ def entropy_chart(trace: Trace, entropy: np.ndarray, width: float = HALF_WIDTH) 
     return readable(fig)
 
 
-def bucket_chart(
-    rows: list[tuple[str, str, float | None, int, list[float] | None]], min_n: int = 20
-) -> go.Figure:
-    """BLEU by source-length bucket, one series per model: rows of (model, bucket, bleu, n, ci), ci the
-    bucket's 95% bootstrap interval [low, high] (None where metrics.json has none), drawn as error bars.
+def bucket_chart(table: pd.DataFrame, min_n: int = 20) -> go.Figure:
+    """BLEU by source-length bucket, one series per model, from the table of `bottleneck.buckets`
+    (columns model, bucket, bleu, n, ci_low, ci_high; NaN where metrics.json has no number).
 
-    Buckets with fewer than `min_n` test sentences are drawn faint: one sentence's BLEU says little.
+    ci_low..ci_high, the bucket's 95% bootstrap interval, is drawn as error bars; a missing BLEU as a bar
+    of 0. Buckets with fewer than `min_n` test sentences are drawn faint: one sentence's BLEU says little.
     """
     fig = go.Figure()
-    for model in dict.fromkeys(r[0] for r in rows):
-        mine = [r for r in rows if r[0] == model]
-        bleu = [v if v is not None else 0.0 for _, _, v, _, _ in mine]
-        ci = [c or [v, v] for (*_, c), v in zip(mine, bleu, strict=True)]
+    for model in table.model.unique():  # in the table's order
+        mine = table[table.model == model]
+        bleu = mine.bleu.fillna(0.0)
+        has_ci = mine.ci_low.notna()
+        low, high = mine.ci_low.fillna(bleu), mine.ci_high.fillna(bleu)  # no interval: bars of length 0
         fig.add_trace(
             go.Bar(
-                x=[f"{b} words (n={n})" for _, b, _, n, _ in mine],
-                y=bleu,
+                x=[f"{b} words (n={n})" for b, n in zip(mine.bucket, mine.n, strict=True)],
+                y=bleu.tolist(),
                 name=model,
-                marker_opacity=[1.0 if n >= min_n else 0.35 for _, _, _, n, _ in mine],
+                marker_opacity=[1.0 if n >= min_n else 0.35 for n in mine.n],
                 error_y={
                     "type": "data",
                     "symmetric": False,
-                    "array": [high - v for (_, high), v in zip(ci, bleu, strict=True)],
-                    "arrayminus": [v - low for (low, _), v in zip(ci, bleu, strict=True)],
+                    "array": (high - bleu).tolist(),
+                    "arrayminus": (bleu - low).tolist(),
                     "thickness": 1,
                     "width": 3,
                 },
                 customdata=[
-                    [n, f"{c[0]:.2f} to {c[1]:.2f}" if c else "none (too few sentences)"]
-                    for _, _, _, n, c in mine
+                    [int(n), f"{lo:.2f} to {hi:.2f}" if ci else "none (too few sentences)"]
+                    for n, lo, hi, ci in zip(mine.n, low, high, has_ci, strict=True)
                 ],
                 hovertemplate=model + "<br>%{x}: BLEU %{y:.2f}, 95% interval %{customdata[1]} "
                 "(%{customdata[0]} sentences)<extra></extra>",

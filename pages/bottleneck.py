@@ -7,11 +7,9 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from attnviz import bottleneck, plots
-from attnviz.bundle import Bundle
-from attnviz.checkpoint import ModelError
 from attnviz.tasks import DataError
 from pages.layout import chart
-from pages.loading import available_models, cached_paired_gap, load_bundle
+from pages.loading import available_models, cached_paired_gap, load_all
 from pages.text import md
 from pages.widgets import model_column, sidebar
 
@@ -54,20 +52,9 @@ def paired_test(first: Path, second: Path, beam: int) -> None:
     )
 
 
-def loadable(models: dict[str, Path]) -> dict[str, Bundle]:
-    """Every model that loads; a damaged one is named with its reason, and the others are still read."""
-    bundles = {}
-    for name, path in models.items():
-        try:
-            bundles[name] = load_bundle(str(path))
-        except ModelError as err:
-            st.warning(md("{}: could not be loaded: {}", name, err))
-    return bundles
-
-
 def draw_buckets(table: pd.DataFrame) -> None:
     """The BLEU-by-length chart of every model in the buckets table, and the same numbers as a table."""
-    chart(plots.bucket_chart(bottleneck.chart_rows(table), bottleneck.MIN_N), key="buckets")
+    chart(plots.bucket_chart(table, bottleneck.MIN_N), key="buckets")
     with st.expander("Show as table"):
         names = {
             "bucket": "source length",
@@ -172,7 +159,7 @@ st.markdown(
     "The chart reads each model's `metrics.json`, written by `attnviz evaluate` on the held-out test set."
 )
 models = available_models()
-bundles = loadable(models)
+bundles = load_all(models)
 found = bottleneck.pair(bundles)
 table = bottleneck.buckets({name: b.metrics for name, b in bundles.items()}, found.task if found else None)
 if table.empty:

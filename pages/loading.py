@@ -14,9 +14,10 @@ import streamlit as st
 
 from attnviz import checkpoint, search
 from attnviz.bundle import Bundle
-from attnviz.checkpoint import WEIGHTS, list_models, load_model
+from attnviz.checkpoint import WEIGHTS, ModelError, list_models, load_model
 from attnviz.evaluate import paired_gap
 from attnviz.trace import Trace
+from pages.text import md
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_MODELS = Path(os.environ.get("ATTNVIZ_USER_MODELS", ROOT / "user_models"))  # the Train page saves here
@@ -43,6 +44,18 @@ def _stamp(path: str) -> int:
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
 def _load_bundle(path: str, stamp: int) -> Bundle:
     return load_model(Path(path))
+
+
+def load_all(models: dict[str, Path]) -> dict[str, Bundle]:
+    """Every model of `models` that loads; a damaged one (a user's upload, a half-copied directory) is
+    named on the page with its reason, and the rest of the page goes on without it."""
+    bundles = {}
+    for name, path in models.items():
+        try:
+            bundles[name] = load_bundle(str(path))
+        except ModelError as err:
+            st.warning(md("{}: could not be loaded: {}", name, err))
+    return bundles
 
 
 def load_bundle(path: str) -> Bundle:

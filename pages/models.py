@@ -7,22 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import tasks
-from attnviz.checkpoint import ModelError
-from pages.loading import available_models, load_bundle
+from pages.loading import available_models, load_all
 from pages.text import md
 from pages.widgets import sidebar
 
 sidebar()
 st.title("Models")
 paths = available_models()
-models = {}
-for name, path in paths.items():
-    # One damaged model (a user's upload, a half-copied directory) is named with its reason; the rest
-    # of the page goes on without it.
-    try:
-        models[name] = load_bundle(str(path))
-    except ModelError as err:
-        st.warning(md("{}: could not be loaded: {}", name, err))
+models = load_all(paths)
 
 
 def overview_row(name: str) -> dict:

@@ -2,13 +2,12 @@
 
 import time
 
-import pandas as pd
 import streamlit as st
 
-from attnviz import jobs, plots, tasks
-from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig
+from attnviz import jobs, plots, tasks, watch
+from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig, resolve
 from attnviz.search import InputError, check_sentence
-from attnviz.tasks import DataError, Pair, Rejected, load_task, missing_data
+from attnviz.tasks import DataError, Pair, load_task, missing_data
 from attnviz.tasks.tsv import MAX_TSV_BYTES, read_tsv
 from pages.layout import chart
 from pages.loading import USER_MODELS, available_models
@@ -45,18 +44,10 @@ def dev_pairs(task: str, path: str | None = None) -> list[Pair]:
     return list(corpus.dev[:200])
 
 
-def epoch_label(epoch: float) -> str:
-    return f"epoch {epoch:g}" if float(epoch).is_integer() else f"epoch {epoch:.2f}"
-
-
-def minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
 @st.cache_data(show_spinner="Checking the file...", max_entries=4)
-def check_upload(data: bytes) -> tuple[list[Pair], list[Rejected]]:
-    """read_tsv, once per file content: the page reruns on every widget change."""
-    return read_tsv(data)
+def check_upload(data: bytes) -> watch.UploadReport:
+    """read_tsv's report, once per file content: the page reruns on every widget change."""
+    return watch.upload_report(*read_tsv(data))
 
 
 @st.cache_data(show_spinner="Preparing the data...", max_entries=4)
@@ -75,21 +66,14 @@ def upload_corpus() -> tuple[bytes | None, list[Pair]]:
         return None, []
     data = file.getvalue()
     try:
-        pairs, rejected = check_upload(data)
+        report = check_upload(data)
     except DataError as err:
         st.error(md("{}: {}", file.name, err))
         return None, []
-    lines = "line" if len(pairs) == 1 else "lines"
-    st.success(md("{}: {:,} {} accepted, {:,} rejected.", file.name, len(pairs), lines, len(rejected)))
-    if rejected:
-        st.markdown(
-            "The rejected line:"
-            if len(rejected) == 1
-            else f"The first {min(10, len(rejected))} rejected lines:"
-        )
-        st.table(
-            pd.DataFrame([{"line": r.line, "reason": r.reason} for r in rejected[:10]]).set_index("line")
-        )
+    st.success(md("{}: ", file.name) + report.summary)
+    if report.rejected:
+        st.markdown(report.table_title)
+        st.table(report.first_rejected)
     try:  # the file itself is saved only when a job on it starts (Runner.start)
         return data, upload_dev_pairs(data)
     except DataError as err:
@@ -149,7 +133,7 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
     if probe.target:
         st.caption(md("From the dev set; reference: “{}”.", probe.target))
     taken = set(available_models())
-    name = st.text_input("Save the model as", _free_name(f"{task}-{attention}", taken | waiting))
+    name = st.text_input("Save the model as", watch.free_name(f"{task}-{attention}", taken | waiting))
     problem = jobs.check_name(name, taken, waiting)
     try:
         check_sentence(probe_text)
@@ -159,72 +143,13 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
         st.warning(md("{}", problem))
     if st.button("Start training", type="primary", disabled=problem is not None):
         try:
-            cfg = jobs.config_for(task, attention, size, int(epochs), float(budget))
+            cfg = resolve(task, attention=attention, size=size, epochs=int(epochs), max_minutes=float(budget))
             job = slot.start(cfg, name=name, probe=probe, upload=upload)
         except (ConfigError, jobs.Busy) as err:
             st.error(md("{}", err))
             return
         st.query_params["job"] = st.session_state.my_job = job.id
         st.rerun()
-
-
-def _free_name(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
-STAGE_TEXT = {
-    "loading data": "reading the corpus",
-    "tokenizers": "training the tokenizers",
-    "encoding": "cutting the sentences into pieces",
-}
-
-
-def status_line(job: jobs.Job) -> None:
-    """One progress bar that says what the training process is doing now, and since when."""
-    p = job.progress
-    if not job.running:
-        return
-    since = minutes(max(0.0, time.time() - job.stage_since))
-    if job.state == "starting":
-        st.progress(0.0, text="Starting the training process (Python and PyTorch)...")
-        return
-    if job.state == "preparing":
-        doing = STAGE_TEXT.get(job.stage, job.stage)
-        text = f"Preparing the data: {doing} ({since}) - the time budget counts this too"
-        st.progress(0.0, text="Cancelling..." if job.cancelling else text)
-        return
-    if job.state == "evaluating":
-        estimate = job.test_estimate_s
-        about = f" of about {minutes(estimate)}" if estimate else ""
-        done = min(0.99, (time.time() - job.stage_since) / estimate) if estimate else 0.0
-        text = f"Training done: scoring the model on its test split ({job.test_pairs:,} sentences)"
-        text += f" · {since}{about}"
-        st.progress(done, text=text)
-        return
-    if p is None:
-        st.progress(0.0, text="Training begins: tracing the probe sentence with the untrained model...")
-        return
-    done = p.position / job.cfg.epochs
-    if p.budget_s:
-        done = max(done, p.elapsed_s / p.budget_s)
-    eta = job.eta_s()
-    text = (
-        f"Epoch {p.epoch} of at most {job.cfg.epochs}, batch {p.batch}/{p.batches} · "
-        f"{minutes(p.elapsed_s)} elapsed · at most {minutes(eta or 0)} left · "
-        f"{p.tokens_per_s:,.0f} target tokens/s"
-    )
-    keeping = f"scoring the epoch so far on the dev set and keeping the best checkpoint ({since})..."
-    if job.cancelling:
-        text = f"Cancelling: {keeping}"
-    elif job.stage == "dev" and p.budget_s is not None and p.elapsed_s > p.budget_s:
-        text = f"Time is up: {keeping}"
-    elif job.stage == "dev":
-        text = f"Epoch {p.epoch} of at most {job.cfg.epochs}: scoring it on the dev set ({since})..."
-    st.progress(min(done, 1.0), text=text)
 
 
 def history_view(job: jobs.Job) -> None:
@@ -258,7 +183,7 @@ def history_view(job: jobs.Job) -> None:
             options=list(range(len(snaps))),
             value=len(snaps) - 1,
             key=f"snap-{job.id}-{len(snaps)}",
-            format_func=lambda i: epoch_label(snaps[i].epoch),
+            format_func=lambda i: watch.epoch_label(snaps[i].epoch),
             disabled=len(snaps) < 2,
         )
         if newer:
@@ -279,9 +204,9 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
     if probe.target:
         same = trace.translation == probe.target
         verdict = " ✓ equals the reference" if same else " ✗ not the reference yet"
-    st.markdown(f"{epoch_label(snap.epoch).capitalize()}: the model says")
+    st.markdown(f"{watch.epoch_label(snap.epoch).capitalize()}: the model says")
     st.code((trace.translation or "(empty)") + verdict, language=None)
-    figure = plots.alignment_heatmap(trace, gold=snap.gold, title=epoch_label(snap.epoch))
+    figure = plots.alignment_heatmap(trace, gold=snap.gold, title=watch.epoch_label(snap.epoch))
     chart(figure, key=f"snapfig{i}")
     alignment_table(trace)
     if probe.links:
@@ -303,36 +228,20 @@ def job_status(job: jobs.Job, owner: bool) -> None:
             job.state,
         )
     )
-    status_line(job)
+    if (line := watch.status(job, time.time())) is not None:
+        st.progress(line.fraction, text=line.text)
     if job.running and job.state != "evaluating" and owner:
         st.button("Cancel", on_click=job.cancel, disabled=job.cancelling, key=f"cancel-{job.id}")
 
 
 def job_charts(job: jobs.Job) -> None:
     """The loss curves and the probe's history; redrawn every few seconds while the job runs."""
-    history = list(job.history)
-    if job.losses or history:
-        metric = history[-1].metric_name if history else "dev metric"
-        dev = [(h.reached, h.dev_loss, h.dev_metric) for h in history]
-        chart(plots.training_chart(list(job.losses), dev, metric), key="curves")
-        if history:
-            with st.expander("Show as table"):
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {
-                                "epoch": round(h.reached, 2),
-                                "train loss": h.train_loss,
-                                "dev loss": h.dev_loss,
-                                h.metric_name: h.dev_metric,
-                                "learning rate": h.lr,
-                                "minutes": h.elapsed_s / 60,
-                            }
-                            for h in history
-                        ]
-                    ),
-                    hide_index=True,
-                )
+    history = list(job.history)  # one copy for the chart and the table: the job grows as it is read
+    if (curves := watch.curves(job.losses, history)) is not None:
+        chart(plots.training_chart(curves.losses, curves.dev, curves.metric), key="curves")
+    if history:
+        with st.expander("Show as table"):
+            st.dataframe(watch.history_table(history), hide_index=True)
     history_view(job)
 
 

@@ -51,14 +51,6 @@ def test_buckets_of_one_task_only():
     assert list(table.model) == ["y"]
 
 
-def test_chart_rows_give_the_charts_tuples_with_none_for_missing_numbers():
-    table = bottleneck.buckets({"m": metrics(short=bucket(8.0, 30, [6.0, 10.0]), long=bucket(None, 0))})
-    assert bottleneck.chart_rows(table) == [
-        ("m", "short", 8.0, 30, [6.0, 10.0]),
-        ("m", "long", None, 0, None),
-    ]
-
-
 @pytest.fixture
 def model(src_tok, tgt_tok):
     """Factory: model(attention, **training settings) -> a Bundle whose configs say so (tiny, untrained)."""

@@ -411,7 +411,7 @@ def test_an_upload_is_saved_only_when_its_job_starts(tmp_path, tiny_bundle):
     assert uploads(tmp_path) == [], "checking the file saves nothing"
     stage(tmp_path, tiny_bundle, "waiting")
     slot = runner(tmp_path)
-    cfg = jobs.config_for("tsv", "dot", "tiny", 1, 1.0)
+    cfg = resolve("tsv", attention="dot", size="tiny", epochs=1, max_minutes=1.0)
     with pytest.raises(jobs.Busy):
         slot.start(cfg, name="waiting", probe=Pair("abc", ""), upload=data)
     assert uploads(tmp_path) == [], "a refused start keeps nothing"

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.colors
 import pytest
 
-from attnviz import explain, figstyle, plots, search, words
+from attnviz import bottleneck, explain, figstyle, plots, search, words
 from attnviz.checkpoint import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,33 @@ def test_training_chart_bleu_axis_fits_the_values():
     assert bleu.range[1] == pytest.approx(1.005 * 3.3)  # room above the best value
     empty = plots.training_chart([(0.1, 8.0)], [], "bleu").layout.yaxis2
     assert empty.range[1] == pytest.approx(1.005)  # before the first dev point: 0 to 1, not blank
+
+
+def bucket_table():
+    """bottleneck.buckets' table of two models: "a" with an interval, a small bucket and an empty one."""
+
+    def bucket(bleu, n, ci=None):
+        return {"bleu": bleu, "bleu_ci": ci, "n": n}
+
+    by_length = {
+        "a": {"1-10": bucket(20.0, 30, [18.0, 22.5]), "11-20": bucket(10.0, 5), "21+": bucket(None, 0)},
+        "b": {"1-10": bucket(12.0, 30, [11.0, 13.0])},
+    }
+    return bottleneck.buckets({m: {"greedy": {"by_length": b}} for m, b in by_length.items()})
+
+
+def test_bucket_chart_draws_the_buckets_table_one_series_per_model():
+    fig = plots.bucket_chart(bucket_table(), min_n=20)
+    a, b = fig.data
+    assert (a.name, b.name) == ("a", "b")
+    assert list(a.x) == ["1-10 words (n=30)", "11-20 words (n=5)", "21+ words (n=0)"]
+    assert list(a.y) == [20.0, 10.0, 0.0]  # a missing BLEU is a bar of 0
+    # Error bars reach the interval's ends; a bucket without one has none (length 0), and says so.
+    assert list(a.error_y.array) == [2.5, 0.0, 0.0] and list(a.error_y.arrayminus) == [2.0, 0.0, 0.0]
+    assert [c[1] for c in a.customdata] == ["18.00 to 22.50"] + ["none (too few sentences)"] * 2
+    assert [c[0] for c in a.customdata] == [30, 5, 0]
+    assert list(a.marker.opacity) == [1.0, 0.35, 0.35]  # fewer than min_n sentences: faint
+    assert list(b.y) == [12.0] and list(b.error_y.arrayminus) == [1.0]
 
 
 def test_compact_heatmap_has_no_colour_bar_and_upright_source_words(tiny_bundle):
@@ -204,7 +231,6 @@ def font_sizes(node, path: str = "") -> list[tuple[str, float]]:
 
 def every_figure(trace):
     T = trace.num_steps
-    rows = [("m", "1-10", 20.0, 30, [18.0, 22.0]), ("m", "11-20", 10.0, 5, None)]
     merged = words.merge(trace)
     return [
         plots.alignment_heatmap(trace, mark_argmax=True, gold={(0, 0)}),
@@ -216,7 +242,7 @@ def every_figure(trace):
         plots.vector_strips([("a", np.ones(4))], title="t"),
         plots.coverage_chart(trace, explain.coverage(trace)),
         plots.entropy_chart(trace, np.zeros(T)),
-        plots.bucket_chart(rows),
+        plots.bucket_chart(bucket_table()),
         plots.training_chart([(0.5, 2.0)], [(1, 1.4, 97.5)], "exact_match"),
     ]
 

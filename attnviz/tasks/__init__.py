@@ -23,6 +23,7 @@ __all__ = [
     "Task",
     "all_tasks",
     "built_in",
+    "discover",
     "find",
     "for_uploads",
     "get",
@@ -45,8 +46,8 @@ def register(task: Task) -> Task:
     return task
 
 
-def _discover() -> None:
-    """Import every module of this package and register its TASK."""
+def discover() -> None:
+    """Import every module of this package (every folder on its __path__) and register its TASK."""
     for module in pkgutil.iter_modules(__path__):
         task = getattr(importlib.import_module(f"{__name__}.{module.name}"), "TASK", None)
         if isinstance(task, Task):
@@ -90,4 +91,4 @@ def load_task(name: str, *, seed: int = 0, path: str | None = None, size: int | 
     return get(name).load(seed, path, size)
 
 
-_discover()
+discover()

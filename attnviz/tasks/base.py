@@ -98,3 +98,11 @@ def split(
 def held_out(n: int, cap: int) -> int:
     """10% of n, at least 1 and at most cap: small corpora still get a dev and a test set."""
     return max(1, min(cap, n // 10))
+
+
+def generated(name: str, generate: Callable[[int, int], list[Pair]], seed: int, size: int | None) -> Corpus:
+    """A synthetic task's corpus: `size` pairs (20,000 unless set) from generate(n, seed), 10% of them
+    (at most 1,000) held out for test and 5% (at most 500) for dev."""
+    n = 20_000 if size is None else size
+    train, dev, test = split(generate(n, seed), test=held_out(n, 1000), dev=held_out(n // 2, 500), seed=seed)
+    return Corpus(name, train, dev, test)
