@@ -16,7 +16,7 @@ from attnviz.bundle import Bundle
 from attnviz.tokenizer import UNK
 from attnviz.trace import Trace
 
-MAX_LISTED = 12  # unknown characters named in a message; the rest are counted
+MAX_LISTED = 12  # unknown characters or words named in a message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Findings:
 
     unknown: tuple[int, ...]  # source positions read as <unk>
     unknown_characters: tuple[str, ...]  # the characters behind them, each once, in order
+    unknown_words: tuple[str, ...]  # words outside the task's fixed lexicon (Task.unknown_words), in order
     foreign_scripts: tuple[str, ...]  # scripts of letters outside the task's script, e.g. ("Hangul",)
     off_domain: bool  # the input lacks what every training input has (dates: a digit or a month name)
     folded: bool  # the input's case was folded before encoding (a caseless task)
@@ -72,9 +73,12 @@ def unknown_pieces(trace: Trace) -> tuple[int, ...]:
 
 
 def unknown_characters(bundle: Bundle, text: str) -> tuple[str, ...]:
-    """The characters of `text` the model's source tokenizer cuts into <unk>, each once, in order."""
-    encoded = bundle.src.tokenize(text)
-    found = (text[a:b] for i, (a, b) in zip(encoded.ids, encoded.spans, strict=True) if i == UNK)
+    """What of `text` the model's source tokenizer reads as <unk>, each once, in order: the characters,
+    or the whole words where its pieces are words (a word model knows words, not letters)."""
+    tokens = bundle.src.tokenize(text)
+    found = [text[a:b].strip() for i, (a, b) in zip(tokens.ids, tokens.spans, strict=True) if i == UNK]
+    if bundle.src.kind == "word":
+        return tuple(dict.fromkeys(span for span in found if span))
     return tuple(dict.fromkeys(c for span in found for c in span if not c.isspace()))
 
 
@@ -108,9 +112,14 @@ def probability(p: float) -> str:
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
-def _listed(chars: tuple[str, ...]) -> str:
-    more = len(chars) - MAX_LISTED
-    return ", ".join(f"“{c}”" for c in chars[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+def unknown_words(task: tasks.Task | None, text: str) -> tuple[str, ...]:
+    """The words of `text` outside the lexicon of a task that has a fixed one (ko-en), else ()."""
+    return task.unknown_words(text) if task is not None and task.unknown_words is not None else ()
+
+
+def _listed(items: tuple[str, ...]) -> str:
+    more = len(items) - MAX_LISTED
+    return ", ".join(f"“{c}”" for c in items[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
 
 
 def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
@@ -118,6 +127,8 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
     task = task_of(bundle)
     unknown = unknown_pieces(trace)
     chars = unknown_characters(bundle, trace.source) if unknown else ()
+    # Words the map already shows as <unk> are named once, in that warning.
+    words = tuple(w for w in unknown_words(task, trace.source) if not any(w in c for c in chars))
     scripts = foreign_scripts(task, trace.source)
     domain = task.domain if task is not None else None
     off_domain = domain is not None and not domain[1](trace.source)
@@ -134,6 +145,15 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
                 + ("{} in training and" if chars else "them in training and")
                 + " reads each as `<unk>`, so its answer cannot depend on what they say.",
                 (_listed(chars),) if chars else (),
+            )
+        )
+    if words:
+        n = len(words)
+        warnings.append(
+            Message(
+                f"**{n} word{'s are' if n > 1 else ' is'} not in this model's vocabulary**: {{}} – it was "
+                f"trained on a fixed lexicon and its answer for {'them' if n > 1 else 'it'} is a guess.",
+                (_listed(words),),
             )
         )
     if scripts:
@@ -166,4 +186,6 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
             (sure.piece,),
         )
     )
-    return Findings(unknown, chars, tuple(scripts), off_domain, folded, sure, tuple(warnings), tuple(notes))
+    return Findings(
+        unknown, chars, words, tuple(scripts), off_domain, folded, sure, tuple(warnings), tuple(notes)
+    )

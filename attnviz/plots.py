@@ -1,4 +1,5 @@
-"""Pure plotly figures built from a Trace: arrays and labels in, a Figure out (no Streamlit here).
+"""Pure plotly figures built from a Trace (or a table of results): arrays and labels in, a Figure out (no
+Streamlit here).
 
 Axes use positions with tick text, never the piece strings as categories: plotly merges equal category
 labels, and a sentence often repeats a piece ("the ... the"). Colours are Okabe & Ito's (2008), marks

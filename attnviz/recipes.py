@@ -52,6 +52,16 @@ RECIPES: dict[str, dict[str, Any]] = {
         "max_minutes": 30,
         "save_dtype": "float16",
     },
+    # Korean -> English from our own grammar: syllables in, English words out; 18k training pairs.
+    "ko-en-dot": {
+        "task": "ko-en",
+        "attention": "dot",
+        "seed": 1,
+        "epochs": 20,
+        "patience": 3,
+        "max_minutes": 15,
+        "save_dtype": "float16",
+    },
 }
 
 
@@ -81,6 +91,15 @@ NOTES: dict[str, str] = {
     "g2p-dot": (
         "Input is read in lowercase (the dictionary has no capitals). Phonemes are ARPAbet without "
         "stress marks (AH, not AH0). Words unlike dictionary English, such as many names, come out worst."
+    ),
+    "ko-en-dot": (
+        "It knows a small lexicon and nothing else: about 130 nouns (people, names, animals, food, drinks, "
+        "things), 22 places, 12 time words, 35 adjectives and 45 verbs in the present, past and future, "
+        "in simple sentences - [time] subject [place] [adjective] [object] verb - as statements (-다) and "
+        "yes/no questions (-니, -까). It reads whole words, a noun with its particle as one "
+        "piece (사과를): a word outside its lexicon is read as unknown (<unk>) and named in a warning, and "
+        "its answer for that word is a guess. Korean puts the object, the place and the verb's tense where "
+        "English does not, so its attention map crosses instead of running down the diagonal."
     ),
     **{
         f"de-en-{att}": " ".join(filter(None, [_DE_EN_NOTES.get(att), _DE_EN_FAMILY]))

@@ -108,3 +108,43 @@ def test_missing_data_names_the_install_command(monkeypatch, tmp_path):
     (tmp_path / "de-en").write_text("", encoding="utf-8")
     monkeypatch.setattr(tasks.ding, "DING_PATH", str(tmp_path / "de-en"))
     assert tasks.missing_data("de-en") is None
+
+
+def test_words_outside_a_fixed_lexicon_are_named_once_each_in_order(bundle):
+    koen = as_task(bundle, "ko-en")
+    assert checks.unknown_words(tasks.get("ko-en"), "선생님이 사과를 먹는다. 선생님이 웃니?") == ("선생님이",)
+    assert checks.unknown_words(tasks.get("dates"), "선생님이") == ()  # a task without a fixed lexicon
+    trace = search.translate(koen, "선생님이 어제 학교에서는 사과를 먹었다.")
+    found = checks.check(koen, trace)
+    assert found.unknown_words == ("선생님이", "학교에서는")
+    (warning,) = [w for w in found.warnings if "vocabulary" in w.text()]
+    assert warning.text().startswith(
+        "**2 words are not in this model's vocabulary**: “선생님이”, “학교에서는”"
+    )
+    assert "선생님" not in warning.template and "them is a guess" in warning.text()  # values shown literally
+    one = checks.check(koen, search.translate(koen, "개가 책상을 먹는다 kimchi"))
+    assert one.unknown_words == ("kimchi",) and any("1 word is not" in w.text() for w in one.warnings)
+
+
+def test_a_sentence_of_the_lexicon_gets_no_unknown_word_warning(bundle):
+    koen = as_task(bundle, "ko-en")
+    for example in tasks.get("ko-en").examples:
+        found = checks.check(koen, search.translate(koen, example))
+        assert found.unknown_words == () and not any("vocabulary" in w.text() for w in found.warnings)
+    assert checks.check(bundle, search.translate(bundle, "선생님 hello")).unknown_words == ()  # a tsv model
+
+
+def test_a_word_model_names_an_unknown_word_whole_and_once():
+    """ko-en-dot reads words: a word it never saw is one <unk> piece, named as the word (not its letters),
+    and not named again by the lexicon check."""
+    from pathlib import Path
+
+    from attnviz.checkpoint import load_model
+
+    koen = load_model(Path(__file__).resolve().parent.parent / "models" / "ko-en-dot")
+    trace = search.translate(koen, "선생님이 사과를 먹었다.")
+    found = checks.check(koen, trace)
+    assert checks.unknown_pieces(trace) == (0,) and found.unknown_words == ()
+    (warning,) = [w for w in found.warnings if "선생님이" in w.text()]
+    assert "1 of 3 pieces is unknown" in warning.text() and "“선생님이”" in warning.text()
+    assert "“선”" not in warning.text()

@@ -77,6 +77,9 @@ class Task:
     caseless: bool = False  # case carries no meaning for it: input is case-folded before the model
     script: str | None = None  # the one script every training source is written in (checks.py)
     domain: tuple[str, Callable[[str], bool]] | None = None  # (what input must be, the test)
+    # The words of a sentence outside the task's fixed lexicon (checks.py): for a generated task whose
+    # pieces are syllables, where an unseen word of seen syllables is no <unk> and would pass unnoticed.
+    unknown_words: Callable[[str], tuple[str, ...]] | None = None
     from_file: bool = False  # the pairs are the user's own file (data_path), not built in
     missing: Callable[[], str | None] = _available  # why it cannot be trained here, or None
 
