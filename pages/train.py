@@ -22,7 +22,8 @@ FORM_DEFAULTS = {
     "epochs": jobs.DEFAULTS["epochs"],
     "budget": jobs.DEFAULTS["minutes"],
 }
-CHARTS_EVERY_S = 3.0  # while a job runs; its progress line is redrawn every second
+CHARTS_EVERY_S = 5.0  # while a job runs; its progress line is redrawn every STATUS_EVERY_S
+STATUS_EVERY_S = 2.0
 ATTENTION_HELP = {
     "dot": "dot: score = s·h (Luong)",
     "general": "general: score = s·W h (Luong)",
@@ -291,7 +292,7 @@ if job is not None and job.running:
 
     # Two fragments: the progress line every second, the charts (the costly part to build on the server
     # and to draw in every watching browser) every few seconds: watching should cost the job nothing.
-    @st.fragment(run_every=1.0)
+    @st.fragment(run_every=STATUS_EVERY_S)
     def live_status() -> None:
         current = slot.job
         if current is not job or not job.running:
