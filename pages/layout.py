@@ -7,6 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from pages.lang import _
+
 IMAGE_FORMATS = {"png": "PNG", "svg": "SVG"}  # what a chart's camera button can save, as the sidebar says it
 
 # Always: a formula wider than the page scrolls sideways instead of being cut off, and on a narrow
@@ -38,10 +40,12 @@ def presentation_switch() -> bool:
     """The sidebar's presentation switch (app.py draws it on every page) and the page-wide styles."""
     st.session_state.present = presenting()
     on = st.sidebar.toggle(
-        "Presentation mode",
+        _("Presentation mode"),
         key="present",
-        help="Larger type for a projector; the sidebar starts collapsed (open it again with the arrow "
-        "at the top left). The link keeps it: present=1.",
+        help=_(
+            "Larger type for a projector; the sidebar starts collapsed (open it again with the arrow "
+            "at the top left). The link keeps it: present=1."
+        ),
     )
     if on:
         st.query_params["present"] = "1"

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from attnviz import explain, plots, search, words
+from pages.lang import _, ngettext
 from pages.layout import chart
 from pages.loading import cached_force
 from pages.params import url_flag, url_int
@@ -13,12 +14,12 @@ from pages.widgets import alignment_table, reference_input, sentence_input, side
 
 def url_hypothesis(count: int) -> int:
     """The beam hypothesis the URL names (1 = the best), as an index; a missing or odd one is the best."""
-    kept = f"Showing the best (beam search kept {count} here)."
+    kept = _("Showing the best (beam search kept {count} here).").format(count=count)
     return url_int("hyp", 1, 1, count, clamp=False, instead=kept) - 1
 
 
 bundle, beam = sidebar()
-st.title("Translate")
+st.title(_("Translate"))
 if bundle is None:
     st.stop()
 
@@ -39,20 +40,33 @@ if "hyp" not in st.session_state:
     st.session_state.hyp = url_hypothesis(len(hypotheses))
 choice = 0
 if len(hypotheses) > 1:
-    st.caption(f"Beam search kept {len(hypotheses)} hypotheses; pick one to see its map.")
-    if st.session_state.get("hyp") not in range(len(hypotheses)):
-        st.session_state.hyp = 0
+    st.caption(
+        ngettext(
+            "Beam search kept {count} hypothesis; pick one to see its map.",
+            "Beam search kept {count} hypotheses; pick one to see its map.",
+            len(hypotheses),
+        ).format(count=len(hypotheses))
+    )
+    # Set again on every run: the radio's value travels as its option's text, which a language switch
+    # rewrites, and Streamlit would then drop the choice.
+    kept = st.session_state.get("hyp")
+    st.session_state.hyp = kept if kept in range(len(hypotheses)) else 0
+    # Written out now, in this run's language (a format_func may be called after the run).
+    labels = [
+        md(
+            _("{translation}  -  score {score:.3f} (log-prob {log_prob:.2f}, {steps} steps)"),
+            translation=h.translation or _("(empty)"),
+            score=h.normalized_score,
+            log_prob=h.score,
+            steps=h.num_steps,
+        )
+        for h in hypotheses
+    ]
     choice = st.radio(
-        "Hypothesis",
+        _("Hypothesis"),
         list(range(len(hypotheses))),
         key="hyp",
-        format_func=lambda i: md(
-            "{}  -  score {:.3f} (log-prob {:.2f}, {} steps)",
-            hypotheses[i].translation or "(empty)",
-            hypotheses[i].normalized_score,
-            hypotheses[i].score,
-            hypotheses[i].num_steps,
-        ),
+        format_func=labels.__getitem__,
         label_visibility="collapsed",
     )
 if choice:
@@ -61,16 +75,16 @@ else:
     st.query_params.pop("hyp", None)
 trace = hypotheses[choice]
 
-st.caption("Translation")
-st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
+st.caption(_("Translation"))
+st.code(trace.translation or _("(empty)"), language=None, wrap_lines=True)
 
 mark = False
 if trace.weights.shape[1] == 0:
-    st.info("This model has no attention: the decoder sees only the fixed latent vector.")
+    st.info(_("This model has no attention: the decoder sees only the fixed latent vector."))
 else:
     if "argmax" not in st.session_state:
         st.session_state.argmax = url_flag("argmax")
-    mark = st.toggle("Mark each row's strongest link (argmax)", key="argmax")
+    mark = st.toggle(_("Mark each row's strongest link (argmax)"), key="argmax")
     if mark:
         st.query_params["argmax"] = "1"
     else:
@@ -78,10 +92,12 @@ else:
     if "words" not in st.session_state:
         st.session_state.words = url_flag("words")
     by_word = st.toggle(
-        "Words instead of pieces",
+        _("Words instead of pieces"),
         key="words",
-        help="A word's column adds up the attention its pieces received; its row is the mean of the "
-        "rows of the steps that wrote it, so each row still sums to 1.",
+        help=_(
+            "A word's column adds up the attention its pieces received; its row is the mean of the "
+            "rows of the steps that wrote it, so each row still sums to 1."
+        ),
     )
     if by_word:
         st.query_params["words"] = "1"
@@ -95,36 +111,44 @@ else:
     alignment_table(trace)
 
     st.markdown(
-        "**Coverage and focus.** How much attention each source piece received in total, and how "
-        "spread out each step's attention was (0 bits = on a single piece)."
+        _(
+            "**Coverage and focus.** How much attention each source piece received in total, and how "
+            "spread out each step's attention was (0 bits = on a single piece)."
+        )
     )
     left, right = st.columns(2)
     coverage, entropy = explain.coverage(trace), explain.entropy(trace)
     chart(plots.coverage_chart(trace, coverage), key="coverage", where=left)
     chart(plots.entropy_chart(trace, entropy), key="entropy", where=right)
-    with st.expander("Show as tables"):
-        st.dataframe({"source piece": list(trace.source_pieces), "coverage": coverage})
+    with st.expander(_("Show as tables")):
+        st.dataframe({_("source piece"): list(trace.source_pieces), _("coverage"): coverage})
         st.dataframe(
             {
-                "step": list(range(1, trace.num_steps + 1)),
-                "target piece": list(trace.target_pieces),
-                "entropy (bits)": entropy,
+                _("step"): list(range(1, trace.num_steps + 1)),
+                _("target piece"): list(trace.target_pieces),
+                _("entropy (bits)"): entropy,
             }
         )
 
 st.markdown(
-    "**Your translation (forced decoding).** Type the translation you expect: the model is made to write "
-    "it, piece by piece, and shows how probable it finds each piece"
-    + (
-        " and the attention it uses to write it."
-        if bundle.config.attention != "none"
-        else " (this model has no attention: every piece is written from the same fixed latent vector)."
+    _(
+        "**Your translation (forced decoding).** Type the translation you expect: the model is made to "
+        "write it, piece by piece, and shows how probable it finds each piece and the attention it uses "
+        "to write it."
+    )
+    if bundle.config.attention != "none"
+    else _(
+        "**Your translation (forced decoding).** Type the translation you expect: the model is made to "
+        "write it, piece by piece, and shows how probable it finds each piece (this model has no "
+        "attention: every piece is written from the same fixed latent vector)."
     )
 )
 reference = reference_input(
-    "Reference translation",
-    help="Forced decoding: at each step the decoder is fed the previous piece of this text instead of "
-    "its own choice. Press Enter to apply.",
+    _("Reference translation"),
+    help=_(
+        "Forced decoding: at each step the decoder is fed the previous piece of this text instead of "
+        "its own choice. Press Enter to apply."
+    ),
 )
 if reference.strip():
     try:
@@ -135,16 +159,19 @@ if reference.strip():
         own, ref_score = trace.score, forced.score
         st.caption(
             md(
-                "log p(your translation) = {:.2f} over {} pieces (per piece {:.3f}); "
-                "log p(the model's own) = {:.2f} over {} pieces. {}",
-                ref_score,
-                forced.num_steps,
-                float(np.exp(ref_score / forced.num_steps)),
-                own,
-                trace.num_steps,
-                "The model finds yours more probable: its search missed it."
+                _(
+                    "log p(your translation) = {ref_score:.2f} over {ref_steps} pieces (per piece "
+                    "{per_piece:.3f}); log p(the model's own) = {own_score:.2f} over {own_steps} pieces. "
+                    "{verdict}"
+                ),
+                ref_score=ref_score,
+                ref_steps=forced.num_steps,
+                per_piece=float(np.exp(ref_score / forced.num_steps)),
+                own_score=own,
+                own_steps=trace.num_steps,
+                verdict=_("The model finds yours more probable: its search missed it.")
                 if ref_score > own
-                else "The model prefers its own translation.",
+                else _("The model prefers its own translation."),
             )
         )
         chart(plots.reference_chart(forced), key="reference-probs")
@@ -153,14 +180,16 @@ if reference.strip():
             alignment_table(forced)
 
 c1, c2, c3 = st.columns(3)
-c1.download_button("Trace (JSON)", trace.to_json(indent=1), download_name(trace, "json"), "application/json")
+c1.download_button(
+    _("Trace (JSON)"), trace.to_json(indent=1), download_name(trace, "json"), "application/json"
+)
 c2.download_button(
-    "Attention (CSV)", trace.to_frame().to_csv(index=False), download_name(trace, "csv"), "text/csv"
+    _("Attention (CSV)"), trace.to_frame().to_csv(index=False), download_name(trace, "csv"), "text/csv"
 )
 c3.download_button(
-    "Alignment (Pharaoh)",
+    _("Alignment (Pharaoh)"),
     pharaoh_file(trace),
     download_name(trace, "pharaoh.txt"),
     "text/plain",
-    help="The links i-j (source piece i, target piece j, from 0), under comment lines naming the pieces.",
+    help=_("The links i-j (source piece i, target piece j, from 0), under comment lines naming the pieces."),
 )

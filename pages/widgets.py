@@ -15,6 +15,7 @@ from attnviz.bundle import Bundle
 from attnviz.checkpoint import ModelError
 from attnviz.recipes import DEFAULT_MODEL
 from attnviz.trace import Trace
+from pages.lang import _, language_switch
 from pages.layout import IMAGE_FORMATS, chart
 from pages.loading import available_models, cached_trace, load_bundle, model_summary
 from pages.params import url_choice
@@ -23,17 +24,27 @@ from pages.text import md
 
 
 def sidebar() -> tuple[Bundle | None, int]:
-    """The shared sidebar: model picker and decoding. Reads and writes the query string."""
+    """The shared sidebar: model picker, decoding and chart format, then the language (last, so the model
+    picker stays the sidebar's first box). Reads and writes the query string."""
     through_app_py()
+    picked = _model_and_decoding()
+    language_switch()
+    return picked
+
+
+def _model_and_decoding() -> tuple[Bundle | None, int]:
+    """The model picker, decoding and chart format: the loaded model (None, said why) and the beam size."""
     st.session_state.image_format = st.session_state.get("image_format", "png")  # kept across pages
     models = available_models()
     if not models:
-        st.sidebar.error("No models found in models/. Train one with `attnviz train --recipe dates-dot`.")
+        st.sidebar.error(_("No models found in models/. Train one with `attnviz train --recipe dates-dot`."))
         return None, 1
     names = list(models)
     wanted = st.query_params.get("model")
     if wanted is not None and wanted not in models:
-        st.warning(md("There is no model called “{}” here; showing the default model instead.", wanted))
+        st.warning(
+            md(_("There is no model called “{name}” here; showing the default model instead."), name=wanted)
+        )
         wanted = None
     default = wanted or (DEFAULT_MODEL if DEFAULT_MODEL in models else names[0])
     # The choices live under plain keys, copied into the widgets on every run: Streamlit drops a widget's
@@ -45,11 +56,11 @@ def sidebar() -> tuple[Bundle | None, int]:
     state.model = state.model_choice
     # The picker shows bare names, which fit the sidebar; what each model is sits right below it.
     name = st.sidebar.selectbox(
-        "Model",
+        _("Model"),
         names,
         key="model",
         on_change=lambda: state.update(model_choice=state.model),
-        help="Models in models/ and user_models/.",
+        help=_("Models in models/ and user_models/."),
     )
     st.sidebar.caption(md("{}", _describe(name, models)))
     beams = [1, 2, 3, 5, 8]
@@ -57,34 +68,36 @@ def sidebar() -> tuple[Bundle | None, int]:
         state.beam_choice = url_choice("beam", beams, 1)
     state.beam = state.beam_choice
     beam = st.sidebar.select_slider(
-        "Decoding",
+        _("Decoding"),
         options=beams,
         key="beam",
         on_change=lambda: state.update(beam_choice=state.beam),
-        format_func=lambda k: "greedy" if k == 1 else f"beam {k}",
-        help="Greedy takes the most probable piece at each step; beam search keeps k hypotheses.",
+        format_func={k: _("greedy") if k == 1 else _("beam {k}").format(k=k) for k in beams}.get,
+        help=_("Greedy takes the most probable piece at each step; beam search keeps k hypotheses."),
     )
     st.sidebar.radio(
-        "Chart downloads",
+        _("Chart downloads"),
         list(IMAGE_FORMATS),
         key="image_format",
         format_func=IMAGE_FORMATS.get,
         horizontal=True,
-        help="What the camera button in each chart's toolbar saves.",
+        help=_("What the camera button in each chart's toolbar saves."),
     )
     st.query_params["model"] = name
     st.query_params["beam"] = str(beam)
     try:
         return load_bundle(str(models[name])), beam
     except ModelError as err:
-        st.error(md("Model “{}” could not be loaded: {}", name, err))
+        st.error(md(_("Model “{name}” could not be loaded: {error}"), name=name, error=err))
         return None, beam
 
 
 def _describe(name: str, models: dict[str, Path]) -> str:
     summary = model_summary(str(models[name]))
     task = tasks.find(summary["task"])
-    return f"{task.title if task else summary['task']}, {summary['attention']} attention"
+    return _("{task}, {attention} attention").format(
+        task=task.title if task else summary["task"], attention=summary["attention"]
+    )
 
 
 def sentence_input(bundle: Bundle) -> str:
@@ -107,19 +120,21 @@ def sentence_input(bundle: Bundle) -> str:
 
     if examples:
         st.selectbox(
-            "Examples",
+            _("Examples"),
             examples,
             index=None,
             key="example",
             on_change=use_example,
-            placeholder="Pick an example",
+            placeholder=_("Pick an example"),
         )
     st.text_input(
-        "Sentence",
+        _("Sentence"),
         key="sentence",
         on_change=keep,
         # No max_chars: its "160/2000" counter is drawn over the end of the text. search checks the limit.
-        help=f"Press Enter to translate. At most {search.MAX_INPUT_CHARS:,} characters.",
+        help=_("Press Enter to translate. At most {limit:,} characters.").format(
+            limit=search.MAX_INPUT_CHARS
+        ),
     )
     # Streamlit draws "Press Enter to apply" inside the box, over the end of a long sentence: the text
     # stops short of it instead.
@@ -148,7 +163,7 @@ def reference_input(label: str, help: str | None = None) -> str:
 
 def alignment_table(trace: Trace) -> None:
     """The attention map's "show as table" fallback: the same weights, a row per target piece."""
-    with st.expander("Show as table"):
+    with st.expander(_("Show as table")):
         table = trace.to_frame().pivot(index="step", columns="source_index", values="weight")
         table.index = [f"{t + 1}: {p}" for t, p in enumerate(trace.target_pieces)]
         table.columns = [f"{s}: {p}" for s, p in enumerate(trace.source_pieces)]
@@ -167,21 +182,23 @@ def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace
     if trace.cut:  # as trace_or_message says it: the model read only the first max_src_len pieces
         st.warning(
             md(
-                "The input is longer than this model's limit of {} pieces: the last {} pieces were cut. "
-                "Only “{}” was translated.",
-                len(trace.source_pieces),
-                trace.cut,
-                trace.source,
+                _(
+                    "The input is longer than this model's limit of {limit} pieces: the last {cut} pieces "
+                    "were cut. Only “{kept}” was translated."
+                ),
+                limit=len(trace.source_pieces),
+                cut=trace.cut,
+                kept=trace.source,
             )
         )
-    st.code(trace.translation or "(empty)", language=None, wrap_lines=True)
+    st.code(trace.translation or _("(empty)"), language=None, wrap_lines=True)
     if reference.strip():
         st.caption(
             f"BLEU {metrics.bleu([trace.translation], [reference]):.1f} · "
             f"chrF {metrics.chrf([trace.translation], [reference]):.1f}"
         )
     if trace.weights.shape[1] == 0:
-        st.info("No attention: one fixed latent vector for the whole sentence.")
+        st.info(_("No attention: one fixed latent vector for the whole sentence."))
     else:
         chart(plots.alignment_heatmap(trace, compact=True), key=f"map-{path.name}")
         alignment_table(trace)
@@ -191,7 +208,7 @@ def model_column(path: Path, text: str, beam: int, reference: str = "") -> Trace
 def trace_or_message(bundle: Bundle, text: str, beam: int) -> Trace | None:
     """The trace for `text`, or None after telling the user, kindly, why there is none."""
     if not text.strip():
-        st.info("Type a sentence above (or pick an example) and press Enter.")
+        st.info(_("Type a sentence above (or pick an example) and press Enter."))
         return None
     try:
         trace = cached_trace(str(bundle.path), text, beam)
@@ -200,8 +217,15 @@ def trace_or_message(bundle: Bundle, text: str, beam: int) -> Trace | None:
         return None
     if trace.cut:
         st.warning(
-            f"The input is longer than this model's limit of {bundle.config.max_src_len} pieces: "
-            + md("the last {} pieces were cut. Only “{}” was translated.", trace.cut, trace.source)
+            md(
+                _(
+                    "The input is longer than this model's limit of {limit} pieces: the last {cut} pieces "
+                    "were cut. Only “{kept}” was translated."
+                ),
+                limit=bundle.config.max_src_len,
+                cut=trace.cut,
+                kept=trace.source,
+            )
         )
     # Unknown pieces, a foreign script, input unlike any training input; the model's own confidence.
     findings = checks.check(bundle, trace, text)
