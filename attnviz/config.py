@@ -245,9 +245,9 @@ def resolve(
         k: v for k, v in (("task", task), ("size", size), ("attention", attention)) if v is not None
     }
     name = layers[1].get("task", layers[0].get("task", tasks.DEFAULT))
-    if name not in {t.name for t in tasks.all_tasks()}:
+    found = tasks.find(name)
+    if found is None:
         raise ConfigError(f"task={name!r} is not one of {', '.join(t.name for t in tasks.all_tasks())}")
-    found = tasks.get(name)
     chosen_size = layers[1].get("size", layers[0].get("size", "default"))
     _check_choice("size", chosen_size, tuple(SIZES))
     defaults = dict(found.defaults)
