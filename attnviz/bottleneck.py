@@ -78,14 +78,15 @@ def pair(bundles: Mapping[str, Bundle]) -> Pair | None:
 
     None where no model without attention has a sibling. Models are taken in the order given.
     """
+    training = {name: _training_apart_from_attention(bundle) for name, bundle in bundles.items()}
     for baseline, bundle in bundles.items():
-        settings = _training_apart_from_attention(bundle)
+        settings = training[baseline]
         if bundle.config.attention != "none" or settings is None:
             continue
         siblings = [
             name
             for name, other in bundles.items()
-            if other.config.attention != "none" and _training_apart_from_attention(other) == settings
+            if other.config.attention != "none" and training[name] == settings
         ]
         if siblings:
             sibling = min(siblings, key=lambda name: bundles[name].config.attention != PREFERRED)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from attnviz import tasks
 from attnviz.recipes import RECIPES
@@ -112,7 +112,7 @@ class ModelSpec:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+    def from_dict(cls, data: dict[str, Any]) -> Self:  # a ModelConfig's too
         return _from_dict(cls, data)
 
 
@@ -154,10 +154,6 @@ class ModelConfig(ModelSpec):
         bridge, combine = H * H + H, 2 * H * H + H  # W_b; W_c [c_t; s_t]
         output = (0 if self.tie_output else H * V_t) + V_t  # W_out (shared when tied) and its bias
         return encoder + V_t * E + gru(E, H) + bridge + attention + combine + output
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        return _from_dict(cls, data)
 
 
 PATIENCE_ON = ("metric", "either")

@@ -56,7 +56,7 @@ def status(job: Job, now: float) -> Status | None:
     """What a running job does now, and since when (`now`: time.time()); None once it has ended.
 
     Reads the job as it is (its last refresh) and at most one file (the cancel flag), since it is
-    redrawn every second in every watching tab."""
+    redrawn every few seconds in every watching tab."""
     if not job.running:
         return None
     elapsed = max(0.0, now - job.stage_since)  # in the stage; the process's clock may be a little ahead

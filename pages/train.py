@@ -218,7 +218,7 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
 
 
 def job_status(job: jobs.Job, owner: bool) -> None:
-    """The job's name, what it does now, and Cancel; redrawn every second while it runs."""
+    """The job's name, what it does now, and Cancel; redrawn every STATUS_EVERY_S while it runs."""
     st.markdown(
         md(
             "**{}** - {}, {} attention, {} hidden units · {}",
@@ -290,8 +290,9 @@ if job is not None and job.running:
     if not owner:
         st.info(md("The server is training **{}** for someone; you can watch. One run at a time.", job.name))
 
-    # Two fragments: the progress line every second, the charts (the costly part to build on the server
-    # and to draw in every watching browser) every few seconds: watching should cost the job nothing.
+    # Two fragments: the progress line every STATUS_EVERY_S, the charts (the costly part to build on the
+    # server and to draw in every watching browser) every CHARTS_EVERY_S: watching should cost the job
+    # nothing.
     @st.fragment(run_every=STATUS_EVERY_S)
     def live_status() -> None:
         current = slot.job
