@@ -22,8 +22,10 @@ FORM_DEFAULTS = {
     "epochs": jobs.DEFAULTS["epochs"],
     "budget": jobs.DEFAULTS["minutes"],
 }
-CHARTS_EVERY_S = 5.0  # while a job runs; its progress line is redrawn every STATUS_EVERY_S
-STATUS_EVERY_S = 2.0
+# While a job runs its view is redrawn this often. Every redraw costs each watching browser ~0.1 CPU
+# second whatever it changes (Streamlit's frontend re-renders the page, plotly lays the loss chart out
+# again), so the progress line and the charts share one timer (bench/RESULTS.md, issue 13 item 1).
+LIVE_EVERY_S = 5.0
 ATTENTION_HELP = {
     "dot": "dot: score = s·h (Luong)",
     "general": "general: score = s·W h (Luong)",
@@ -218,7 +220,7 @@ def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
 
 
 def job_status(job: jobs.Job, owner: bool) -> None:
-    """The job's name, what it does now, and Cancel; redrawn every STATUS_EVERY_S while it runs."""
+    """The job's name, what it does now, and Cancel."""
     st.markdown(
         md(
             "**{}** - {}, {} attention, {} hidden units · {}",
@@ -236,7 +238,7 @@ def job_status(job: jobs.Job, owner: bool) -> None:
 
 
 def job_charts(job: jobs.Job) -> None:
-    """The loss curves and the probe's history; redrawn every few seconds while the job runs."""
+    """The loss curves and the probe's history."""
     history = list(job.history)  # one copy for the chart and the table: the job grows as it is read
     if (curves := watch.curves(job.losses, history)) is not None:
         chart(plots.training_chart(curves.losses, curves.dev, curves.metric), key="curves")
@@ -290,22 +292,13 @@ if job is not None and job.running:
     if not owner:
         st.info(md("The server is training **{}** for someone; you can watch. One run at a time.", job.name))
 
-    # Two fragments: the progress line every STATUS_EVERY_S, the charts (the costly part to build on the
-    # server and to draw in every watching browser) every CHARTS_EVERY_S: watching should cost the job
-    # nothing.
-    @st.fragment(run_every=STATUS_EVERY_S)
-    def live_status() -> None:
-        current = slot.job
-        if current is not job or not job.running:
+    @st.fragment(run_every=LIVE_EVERY_S)
+    def live() -> None:
+        if slot.job is not job or not job.running:
             st.rerun()  # finished: redraw the whole page, with the form
-        job_status(job, owner)
+        job_view(job, owner)
 
-    @st.fragment(run_every=CHARTS_EVERY_S)
-    def live_charts() -> None:
-        job_charts(job)
-
-    live_status()
-    live_charts()
+    live()
 else:
     if outcome := st.session_state.pop("kept", None):  # what Keep or Discard did
         (st.success if outcome.ok else st.error)(md("{}", outcome.message))
