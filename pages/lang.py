@@ -1,12 +1,17 @@
 """The session's interface language: picked in the sidebar or by lang=ko|en in the URL, guessed first from
-the browser's locale. `_` and `ngettext` translate a page's text through attnviz/i18n.py's catalogues."""
+the browser's locale. Importing this module makes attnviz/i18n.py's `_` and `ngettext` (re-exported here)
+speak the session's language, in pages and in the package alike."""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from attnviz.i18n import LANGUAGES, pick, translations
+from attnviz import i18n
+from attnviz.i18n import LANGUAGES, _, ngettext, pick
 from pages.params import url_choice
+
+__all__ = ["NAMES", "_", "current", "language_switch", "ngettext"]
 
 NAMES = {"en": "English", "ko": "한국어"}  # each language named in itself, so a reader finds their own
 
@@ -21,14 +26,15 @@ def current() -> str:
     return state.lang_choice
 
 
-def _(message: str) -> str:
-    """`message` (English) in the session's language."""
-    return translations(current()).gettext(message)
+def _session_language() -> str | None:
+    """The language of the session whose script runs in this thread; None outside a script run (a test
+    calling the package directly, the CLI importing a page module)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return current()
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural form of a message for `n`, in the session's language."""
-    return translations(current()).ngettext(singular, plural, n)
+i18n.use_language(_session_language)
 
 
 def language_switch() -> str:

@@ -16,7 +16,7 @@ from pages.loading import ROOT
 
 # The files whose user-visible strings all go through `_()`; a later session adds each page it translates.
 TRANSLATED = ("app.py", "pages/lang.py", "pages/layout.py", "pages/translate.py", "pages/widgets.py")
-KEYWORDS = {"_": None, "ngettext": (1, 2)}  # as pybabel extract -k _ -k ngettext:1,2
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}  # as pybabel extract -k _ -k N_ -k ngettext:1,2
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # a str.format field: {}, {name}, {score:.3f}
 
 
@@ -200,3 +200,19 @@ def test_the_language_survives_a_page_change():
 def test_every_page_runs_in_korean(page):
     at = run(page, lang="ko")
     assert not at.exception, at.exception
+
+
+def test_package_text_speaks_the_resolver_s_language_and_english_without_one(monkeypatch):
+    monkeypatch.setattr(i18n, "_resolver", lambda: "ko")
+    assert (i18n._("Model"), i18n.active()) == ("모델", "ko")
+    monkeypatch.setattr(i18n, "_resolver", lambda: None)  # the CLI, or a library caller
+    assert (i18n._("Model"), i18n.active()) == ("Model", "en")
+    monkeypatch.setattr(i18n, "_resolver", lambda: "fr")  # never an error from a bad choice
+    assert i18n._("Model") == "Model"
+
+
+def test_outside_a_script_run_the_session_resolver_says_english():
+    import pages.lang
+
+    assert pages.lang._session_language() is None
+    assert pages.lang._("Model") == "Model"
