@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from attnviz.i18n import _
+
 COLORSCALE = "Cividis"  # perceptually uniform and readable with red-green colour blindness
 
 # Okabe & Ito (2008), "Color Universal Design": colours told apart in every common colour vision.
@@ -90,7 +92,7 @@ def axis_title(text: str, axis: dict, n: int) -> str:
     step = axis["tickvals"][1] if len(axis["tickvals"]) < n else 1
     if step == 1:
         return text
-    note = f"1 label in {step} shown; hover names every one"
+    note = _("1 label in {step} shown; hover names every one").format(step=step)
     return f"{text} ({note})" if text else note
 
 

@@ -42,6 +42,7 @@ from attnviz.figstyle import (
     readable,
     text_width,
 )
+from attnviz.i18n import N_, _
 from attnviz.trace import Trace
 from attnviz.words import WordMap
 
@@ -84,12 +85,12 @@ def weights_heatmap(
             y=list(range(T)),
             customdata=hover,
             hovertemplate=(
-                "source: %{customdata[0]}<br>target: %{customdata[1]}<br>weight: %{z:.4f}<extra></extra>"
+                _("source: %{customdata[0]}<br>target: %{customdata[1]}<br>weight: %{z:.4f}<extra></extra>")
             ),
             colorscale=COLORSCALE,
             zmin=0.0,
             zmax=1.0,
-            colorbar={"title": {"text": "weight"}},
+            colorbar={"title": {"text": _("weight")}},
             showscale=not compact,
         )
     )
@@ -100,7 +101,7 @@ def weights_heatmap(
                 y=list(range(T)),
                 mode="markers",
                 marker=ARGMAX_MARK,
-                name="argmax (each row's strongest link)",
+                name=_("argmax (each row's strongest link)"),
                 legendgroup="argmax",
                 hoverinfo="skip",
                 showlegend=not compact,
@@ -108,7 +109,7 @@ def weights_heatmap(
         )
     if gold is not None:
         links = sorted(gold)
-        for marker, name in ((GOLD_HALO, "gold link outline"), (GOLD_MARK, "gold link")):
+        for marker, name in ((GOLD_HALO, _("gold link outline")), (GOLD_MARK, _("gold link"))):
             fig.add_trace(
                 go.Scatter(
                     x=[s for _, s in links],
@@ -131,7 +132,7 @@ def weights_heatmap(
             y1=T - 0.5,
             layer="above",
             line={"color": "#c92a2a", "width": 2, "dash": "dash"},
-            name="unknown piece",
+            name=_("unknown piece"),
         )
     xaxis = label_axis(source, width or (COMPACT_WIDTH if compact else MAP_WIDTH))
     legend = not compact and any(trace.showlegend for trace in fig.data[1:])
@@ -143,7 +144,7 @@ def weights_heatmap(
         xaxis={
             **xaxis,
             "side": "top",
-            "title": {"text": "" if compact else axis_title("source", xaxis, S)},
+            "title": {"text": "" if compact else axis_title(_("source"), xaxis, S)},
             "range": [-0.5, S - 0.5],
             "showgrid": False,
         },
@@ -152,7 +153,7 @@ def weights_heatmap(
             "tickvals": list(range(T)),
             "ticktext": escape(target),
             "range": [T - 0.5, -0.5],  # first step at the top
-            "title": {"text": "" if compact else "target"},
+            "title": {"text": "" if compact else _("target")},
             "showgrid": False,
             "automargin": True,
         },
@@ -306,7 +307,8 @@ def topk_chart(trace: Trace, t: int) -> go.Figure:
             orientation="h",
             marker_color=colors,
             text=[
-                f"{q:.3f} emitted" if p == chosen else f"{q:.3f}" for p, q in zip(pieces, probs, strict=True)
+                _("{p:.3f} emitted").format(p=q) if p == chosen else f"{q:.3f}"
+                for p, q in zip(pieces, probs, strict=True)
             ],
             textposition="outside",
             cliponaxis=False,
@@ -322,7 +324,7 @@ def topk_chart(trace: Trace, t: int) -> go.Figure:
             "autorange": "reversed",
             "automargin": True,
         },
-        xaxis={"title": {"text": "p(next piece)"}, "range": [0, 1.3]},
+        xaxis={"title": {"text": _("p(next piece)")}, "range": [0, 1.3]},
         height=60 + 28 * len(pieces),
         margin={"l": 90, "r": 20, "t": 20, "b": 40},
     )
@@ -347,20 +349,26 @@ def reference_chart(trace: Trace, width: float = WIDE_WIDTH) -> go.Figure:
             textposition="outside",
             cliponaxis=False,
             customdata=[
-                [p, t + 1, "its own first choice" if a else f"it preferred {o} ({q:.3f})"]
+                [
+                    p,
+                    t + 1,
+                    _("its own first choice")
+                    if a
+                    else _("it preferred {piece} ({p:.3f})").format(piece=o, p=q),
+                ]
                 for t, (p, o, a, q) in enumerate(
                     zip(escape(trace.target_pieces), escape(own), agree, trace.topk_probs[:, 0], strict=True)
                 )
             ],
-            hovertemplate="step %{customdata[1]}: p(%{customdata[0]}) = %{y:.4f}<br>%{customdata[2]}"
-            "<extra></extra>",
+            hovertemplate=_("step %{customdata[1]}: p(%{customdata[0]}) = %{y:.4f}<br>%{customdata[2]}")
+            + "<extra></extra>",
         )
     )
     xaxis = label_axis(trace.target_pieces, width)
     extra = label_height(trace.target_pieces, xaxis) - FONT - 4
     fig.update_layout(
         xaxis={**xaxis, "title": {"text": axis_title("your translation, piece by piece", xaxis, T)}},
-        yaxis={"title": {"text": "p(piece) by the model"}, "range": [0.0, 1.15]},
+        yaxis={"title": {"text": _("p(piece) by the model")}, "range": [0.0, 1.15]},
         height=int(300 + extra),
         margin={"l": 60, "r": 20, "t": 20, "b": int(50 + extra)},
     )
@@ -381,7 +389,7 @@ def vector_strips(rows: list[tuple[str, np.ndarray]], title: str | None = None) 
             zmin=-bound,
             zmax=bound,
             customdata=np.repeat(np.array(escape(labels), dtype=object)[:, None], z.shape[1], axis=1),
-            hovertemplate="%{customdata}<br>dim %{x}: %{z:.4f}<extra></extra>",
+            hovertemplate=_("%{customdata}<br>dim %{x}: %{z:.4f}") + "<extra></extra>",
         )
     )
     fig.update_layout(
@@ -393,7 +401,7 @@ def vector_strips(rows: list[tuple[str, np.ndarray]], title: str | None = None) 
             "autorange": "reversed",
             "automargin": True,
         },
-        xaxis={"title": {"text": "dimension"}},
+        xaxis={"title": {"text": _("dimension")}},
         height=80 + 34 * len(rows),
         margin={"l": 170, "r": 20, "t": 40 if title else 20, "b": 40},
     )
@@ -419,15 +427,15 @@ def entropy_chart(trace: Trace, entropy: np.ndarray, width: float = HALF_WIDTH) 
             y=entropy,
             marker_color=GREEN,
             customdata=[[p, t + 1] for t, p in enumerate(escape(trace.target_pieces))],
-            hovertemplate="step %{customdata[1]}: %{customdata[0]}<br>%{y:.3f} bits of at most "
-            + f"log2({S}) = {most}<extra></extra>",
+            hovertemplate=_("step %{customdata[1]}: %{customdata[0]}<br>%{y:.3f} bits of at most")
+            + f" log2({S}) = {most}<extra></extra>",
         )
     )
     fig.add_hline(
         y=math.log2(S) if S else 0.0,
         line_dash="dot",
         line_color=GREY,
-        annotation_text=f"max log2({S}) = {most} bits: spread evenly",
+        annotation_text=_("max log2({n}) = {bits} bits: spread evenly").format(n=S, bits=most),
         annotation_position="top right",
         annotation_font_size=FONT,
     )
@@ -435,7 +443,7 @@ def entropy_chart(trace: Trace, entropy: np.ndarray, width: float = HALF_WIDTH) 
     extra = label_height(trace.target_pieces, xaxis) - FONT - 4
     fig.update_layout(
         xaxis={**xaxis, "title": {"text": axis_title("", xaxis, T)}},
-        yaxis={"title": {"text": "entropy (bits)"}, "range": [0.0, top]},
+        yaxis={"title": {"text": _("entropy (bits)")}, "range": [0.0, top]},
         height=int(280 + extra),
         margin={"l": 60, "r": 20, "t": 34, "b": int(40 + extra)},
     )
@@ -470,17 +478,23 @@ def bucket_chart(table: pd.DataFrame, min_n: int = 20) -> go.Figure:
                     "width": 3,
                 },
                 customdata=[
-                    [int(n), f"{lo:.2f} to {hi:.2f}" if ci else "none (too few sentences)"]
+                    [
+                        int(n),
+                        _("{low:.2f} to {high:.2f}").format(low=lo, high=hi)
+                        if ci
+                        else _("none (too few sentences)"),
+                    ]
                     for n, lo, hi, ci in zip(mine.n, low, high, has_ci, strict=True)
                 ],
-                hovertemplate=model + "<br>%{x}: BLEU %{y:.2f}, 95% interval %{customdata[1]} "
-                "(%{customdata[0]} sentences)<extra></extra>",
+                hovertemplate=model
+                + _("<br>%{x}: BLEU %{y:.2f}, 95% interval %{customdata[1]} (%{customdata[0]} sentences)")
+                + "<extra></extra>",
             )
         )
     fig.update_layout(
         barmode="group",
         colorway=[BLUE, ORANGE, GREEN, VERMILLION, SKY_BLUE, PURPLE, BLACK],
-        yaxis={"title": {"text": "test BLEU (greedy)"}},
+        yaxis={"title": {"text": _("test BLEU (greedy)")}},
         height=360,
         margin={"l": 60, "r": 20, "t": 30, "b": 40},
         legend={"orientation": "h", "y": 1.1},
@@ -488,7 +502,7 @@ def bucket_chart(table: pd.DataFrame, min_n: int = 20) -> go.Figure:
     return readable(fig)
 
 
-METRIC_LABELS = {"exact_match": "dev exact match (%)", "bleu": "dev BLEU"}
+METRIC_LABELS = {"exact_match": N_("dev exact match (%)"), "bleu": N_("dev BLEU")}  # translated where drawn
 
 
 def training_chart(
@@ -497,16 +511,16 @@ def training_chart(
     """Running training loss (a line) and dev loss after each epoch (diamonds) on the left axis, log
     scale, and the dev metric (higher is better, a dashed line) on the right. dev: (where the epoch
     ended, as a float epoch; dev loss; dev metric)."""
-    label = METRIC_LABELS.get(metric, metric)
+    label = _(METRIC_LABELS[metric]) if metric in METRIC_LABELS else metric
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=[e for e, _ in losses],
             y=[v for _, v in losses],
             mode="lines",
-            name="training loss",
+            name=_("training loss"),
             line={"color": BLUE},
-            hovertemplate="epoch %{x:.2f}: loss %{y:.4f}<extra></extra>",
+            hovertemplate=_("epoch %{x:.2f}: loss %{y:.4f}") + "<extra></extra>",
         )
     )
     fig.add_trace(
@@ -514,9 +528,9 @@ def training_chart(
             x=[e for e, _, _ in dev],
             y=[v for _, v, _ in dev],
             mode="markers",
-            name="dev loss",
+            name=_("dev loss"),
             marker={"color": BLUE, "symbol": "diamond", "size": 9},
-            hovertemplate="epoch %{x}: dev loss %{y:.4f}<extra></extra>",
+            hovertemplate=_("epoch %{x}: dev loss %{y:.4f}") + "<extra></extra>",
         )
     )
     fig.add_trace(
@@ -527,15 +541,15 @@ def training_chart(
             name=label,
             yaxis="y2",
             line={"color": VERMILLION, "dash": "dash"},
-            hovertemplate="epoch %{x}: " + label + " %{y:.2f}<extra></extra>",
+            hovertemplate=_("epoch %{x}:") + f" {label} %{{y:.2f}}<extra></extra>",
         )
     )
     # The right axis has its own ticks (an overlaying axis would otherwise copy the log axis's grid
     # positions: odd numbers like 0.909) and a fixed range, with room below 0 so a 0 stays in sight.
     top = 100.0 if metric == "exact_match" else max([1.0] + [1.1 * v for _, _, v in dev])
     fig.update_layout(
-        xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
-        yaxis={"title": {"text": "loss (log scale)"}, "type": "log"},
+        xaxis={"title": {"text": _("epoch")}, "rangemode": "tozero"},
+        yaxis={"title": {"text": _("loss (log scale)")}, "type": "log"},
         yaxis2={
             "title": {"text": label},
             "overlaying": "y",

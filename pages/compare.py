@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages.lang import _
 from pages.loading import available_models, model_summary
 from pages.text import md
 from pages.widgets import model_column, reference_input, sentence_input, sidebar
@@ -18,14 +19,25 @@ def models_from_url(same_task: list[str]) -> list[str]:
     kept = [n for n in dict.fromkeys(wanted) if n in same_task]
     dropped = [n for n in wanted if n not in same_task]
     if dropped:
-        st.warning(md("Not a model of this task here, left out: {}.", ", ".join(f"“{n}”" for n in dropped)))
+        st.warning(
+            md(
+                _("Not a model of this task here, left out: {names}."),
+                names=", ".join(f"“{n}”" for n in dropped),
+            )
+        )
     if len(kept) > MAX_MODELS:
-        st.warning(md("The link names {} models; the first {} are shown.", len(kept), MAX_MODELS))
+        st.warning(
+            md(
+                _("The link names {count} models; the first {shown} are shown."),
+                count=len(kept),
+                shown=MAX_MODELS,
+            )
+        )
     return kept[:MAX_MODELS]
 
 
 bundle, beam = sidebar()
-st.title("Compare models")
+st.title(_("Compare models"))
 if bundle is None:
     st.stop()
 
@@ -39,26 +51,29 @@ elif not set(st.session_state.compare_chosen) <= set(same_task):  # the sidebar 
     st.session_state.compare_chosen = same_task[:MAX_MODELS]
 st.session_state.compare_models = st.session_state.compare_chosen
 chosen = st.multiselect(
-    "Models (same task as the sidebar's)",
+    _("Models (same task as the sidebar's)"),
     same_task,
     key="compare_models",
     on_change=lambda: st.session_state.update(compare_chosen=st.session_state.compare_models),
     max_selections=MAX_MODELS,
-    help="Models that differ only in their attention function share data, tokenizer and size.",
+    help=_("Models that differ only in their attention function share data, tokenizer and size."),
 )
 st.query_params["cmp"] = chosen
 text = sentence_input(bundle)
-reference = reference_input("Reference translation (optional): gives BLEU and chrF per model")
+reference = reference_input(_("Reference translation (optional): gives BLEU and chrF per model"))
 if not text.strip():
-    st.info("Type a sentence above (or pick an example) and press Enter.")
+    st.info(_("Type a sentence above (or pick an example) and press Enter."))
     st.stop()
 if len(chosen) < 1:
-    st.info("Pick at least one model.")
+    st.info(_("Pick at least one model."))
     st.stop()
 
 st.caption(
-    "Each map: source pieces along the top, target pieces down the side; colour is the attention weight, "
-    "from 0 (darkest) to 1 (lightest), on the same scale in every map. Hover a cell for its exact weight."
+    _(
+        "Each map: source pieces along the top, target pieces down the side; colour is the attention "
+        "weight, from 0 (darkest) to 1 (lightest), on the same scale in every map. Hover a cell for its "
+        "exact weight."
+    )
 )
 per_row = 2 if len(chosen) > 2 else len(chosen)  # four maps in one row are too narrow to read
 columns = [c for _ in range(0, len(chosen), per_row) for c in st.columns(per_row, gap="large")]

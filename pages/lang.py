@@ -22,6 +22,7 @@ def current() -> str:
     widget's state on a page change, and the URL's parameters go with it."""
     state = st.session_state
     if state.get("lang_choice") not in LANGUAGES:
+        state.lang_choice = "en"  # while lang= is read: a warning about an odd one asks for the language
         state.lang_choice = url_choice("lang", LANGUAGES, pick(st.context.locale))
     return state.lang_choice
 

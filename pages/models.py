@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import tasks
+from pages.lang import _
 from pages.loading import available_models, load_all
 from pages.text import md
 from pages.widgets import sidebar
 
 sidebar()
-st.title("Models")
+st.title(_("Models"))
 paths = available_models()
 models = load_all(paths)
 
@@ -25,14 +26,14 @@ def overview_row(name: str) -> dict:
     known = {t.name: t for t in tasks.all_tasks()}
     score = known[task].metric if task in known else "bleu"  # the metric the model was trained towards
     return {
-        "model": name,
-        "task": task,
-        "attention": bundle.config.attention,
-        "parameters": bundle.model.parameter_count(),
-        "test score": {"bleu": "BLEU", "exact_match": "exact match %"}[score],
-        "greedy": greedy.get(score),
-        "beam 5": beam.get(score),
-        "training minutes": (bundle.info.get("train_seconds") or 0) / 60 or None,
+        _("model"): name,
+        _("task"): task,
+        _("attention"): bundle.config.attention,
+        _("parameters"): bundle.model.parameter_count(),
+        _("test score"): {"bleu": "BLEU", "exact_match": _("exact match %")}[score],
+        _("greedy"): greedy.get(score),
+        _("beam 5"): beam.get(score),
+        _("training minutes"): (bundle.info.get("train_seconds") or 0) / 60 or None,
     }
 
 
@@ -41,20 +42,20 @@ if models:
         pd.DataFrame([overview_row(n) for n in models]),
         hide_index=True,
         column_config={
-            "parameters": st.column_config.NumberColumn(format="localized"),
-            "greedy": st.column_config.NumberColumn(format="%.2f"),
-            "beam 5": st.column_config.NumberColumn(format="%.2f"),
-            "training minutes": st.column_config.NumberColumn(format="%.1f"),
+            _("parameters"): st.column_config.NumberColumn(format="localized"),
+            _("greedy"): st.column_config.NumberColumn(format="%.2f"),
+            _("beam 5"): st.column_config.NumberColumn(format="%.2f"),
+            _("training minutes"): st.column_config.NumberColumn(format="%.1f"),
         },
     )
-    st.caption("Test scores are read from each model's metrics.json, written by `attnviz evaluate`.")
+    st.caption(_("Test scores are read from each model's metrics.json, written by `attnviz evaluate`."))
 for name, bundle in models.items():
     with st.expander(md("{}", name), expanded=name == st.session_state.get("model")):
         card = paths[name] / "README.md"
         try:
             text = card.read_text(encoding="utf-8") if card.is_file() else None
         except (OSError, UnicodeDecodeError) as err:
-            st.warning(md("The model card README.md could not be read: {}", err))
+            st.warning(md(_("The model card README.md could not be read: {error}"), error=err))
             text = ""
         if text:
             # Inside its expander (which names the model) the card's own title goes, and its sections
@@ -64,6 +65,8 @@ for name, bundle in models.items():
                 text = "\n".join(lines[1:])
             st.markdown(re.sub(r"^(#{1,3}) ", lambda m: "#" * (len(m[1]) + 2) + " ", text, flags=re.M))
         elif text is None:
-            st.info("No model card: run `attnviz evaluate --model DIR` to write metrics.json and the card.")
+            st.info(
+                _("No model card: run `attnviz evaluate --model DIR` to write metrics.json and the card.")
+            )
         st.caption("metrics.json")
         st.json(bundle.metrics or {}, expanded=False)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from attnviz.i18n import _
 from pages.text import md
 
 T = TypeVar("T")
@@ -23,9 +24,11 @@ def _shown(value: str) -> str:
     return value if len(value) <= _SHOWN else value[: _SHOWN - 20] + "…"
 
 
-def _warn(name: str, value: str, problem: str, instead: str) -> None:
-    """One message for every odd value: what the link said, what is wrong with it, what is shown."""
-    st.warning(md("The link's {}=“{}” {}. {}", name, _shown(value), problem, instead))
+def _warn(name: str, value: str, problem: str, instead: str, **numbers: object) -> None:
+    """One message for every odd value: what the link said and what is wrong with it (`problem`, a
+    translated sentence with {name}, {value} and `numbers`' fields), then what is shown instead (a
+    translated sentence, shown as written)."""
+    st.warning(md(problem, name=name, value=_shown(value), **numbers) + " " + md("{}", instead))
 
 
 def _number(value: str) -> float | None:
@@ -46,14 +49,25 @@ def url_int(
         return default
     if not _INT.fullmatch(value):
         long = re.fullmatch(r"[+-]?[0-9]+", value) is not None
-        problem = "has too many digits" if long else "is not a whole number"
-        _warn(name, value, problem, instead or f"Using {default} instead.")
+        problem = (
+            _("The link's {name}=“{value}” has too many digits.")
+            if long
+            else _("The link's {name}=“{value}” is not a whole number.")
+        )
+        _warn(name, value, problem, instead or _("Using {number} instead.").format(number=default))
         return default
     number = int(value)
     if lo <= number <= hi:
         return number
     nearest = min(max(number, lo), hi) if clamp else default
-    _warn(name, value, f"is not between {lo} and {hi}", instead or f"Using {nearest} instead.")
+    _warn(
+        name,
+        value,
+        _("The link's {name}=“{value}” is not between {lo} and {hi}."),
+        instead or _("Using {number} instead.").format(number=nearest),
+        lo=lo,
+        hi=hi,
+    )
     return nearest
 
 
@@ -65,12 +79,24 @@ def url_float(name: str, default: float, lo: float, hi: float) -> float:
         return default
     number = _number(value)
     if number is None:
-        _warn(name, value, "is not a finite number", f"Using {default:g} instead.")
+        _warn(
+            name,
+            value,
+            _("The link's {name}=“{value}” is not a finite number."),
+            _("Using {number} instead.").format(number=f"{default:g}"),
+        )
         return default
     if lo <= number <= hi:
         return number
     nearest = min(max(number, lo), hi)
-    _warn(name, value, f"is not between {lo:g} and {hi:g}", f"Using {nearest:g} instead.")
+    _warn(
+        name,
+        value,
+        _("The link's {name}=“{value}” is not between {lo} and {hi}."),
+        _("Using {number} instead.").format(number=f"{nearest:g}"),
+        lo=f"{lo:g}",
+        hi=f"{hi:g}",
+    )
     return nearest
 
 
@@ -78,7 +104,7 @@ def url_flag(name: str) -> bool:
     """An on/off choice from the URL ("1" or "0"); a missing one is off, anything else is said and off."""
     value = st.query_params.get(name, "0")
     if value not in ("0", "1"):
-        _warn(name, value, "is not 0 or 1", "It is off.")
+        _warn(name, value, _("The link's {name}=“{value}” is not 0 or 1."), _("It is off."))
     return value == "1"
 
 
@@ -97,5 +123,11 @@ def url_choice(name: str, options: Sequence[T], default: T) -> T:
             if isinstance(option, int | float) and not isinstance(option, bool) and option == number:
                 return option
     listed = ", ".join(str(o) for o in options)
-    _warn(name, value, f"is not one of {listed}", f"Using {default} instead.")
+    _warn(
+        name,
+        value,
+        _("The link's {name}=“{value}” is not one of {listed}."),
+        _("Using {number} instead.").format(number=default),
+        listed=listed,
+    )
     return default

@@ -15,7 +15,18 @@ from attnviz.i18n import catalogue_path, pick, translations
 from pages.loading import ROOT
 
 # The files whose user-visible strings all go through `_()`; a later session adds each page it translates.
-TRANSLATED = ("app.py", "pages/lang.py", "pages/layout.py", "pages/translate.py", "pages/widgets.py")
+TRANSLATED = (
+    "app.py",
+    "attnviz/figstyle.py",
+    "attnviz/plots.py",
+    "pages/compare.py",
+    "pages/lang.py",
+    "pages/layout.py",
+    "pages/models.py",
+    "pages/params.py",
+    "pages/translate.py",
+    "pages/widgets.py",
+)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}  # as pybabel extract -k _ -k N_ -k ngettext:1,2
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # a str.format field: {}, {name}, {score:.3f}
 

@@ -121,3 +121,52 @@ def test_compare_and_bottleneck_say_when_long_input_was_cut() -> None:
     at = open_page("pages/bottleneck.py", model="de-en-dot", long=" ".join(["Ich habe keine Zeit."] * 20))
     assert not at.exception
     assert any("the last" in w.value and "cut" in w.value for w in at.warning)
+
+
+# --- Korean: Compare, Models and the URL messages (they show on every page) ------------------------------
+
+
+def in_language(lang: str, path: str | None = None, **query) -> AppTest:
+    """`path` run as tests/test_i18n.py's `run` does: app.py first, then a switch to the page (no path:
+    the first page, Translate, run once)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update(query, lang=lang)
+    if path:
+        at.run()
+        at.switch_page(path)
+    return at.run()
+
+
+PAGES = {  # lang -> what Compare's title and picker and Models' title and a column header read
+    "en": ("Compare models", "Models (same task as the sidebar's)", "Models", "parameters", "The link's"),
+    "ko": ("모델 비교", "모델(사이드바와 같은 작업)", "모델", "매개변수 수", "링크의"),
+}
+
+
+@pytest.mark.parametrize("lang", list(PAGES))
+def test_compare_models_and_the_url_messages_in_each_language(lang: str) -> None:
+    title, picker, models_title, column, link = PAGES[lang]
+    at = in_language(lang, "pages/compare.py", model="dates-dot", s="26 nov 2026", cmp=["dates-dot", "nope"])
+    assert not at.exception, at.exception
+    assert at.title[0].value == title
+    assert at.multiselect(key="compare_models").label == picker
+    assert at.multiselect(key="compare_models").value == ["dates-dot"]
+    assert any("nope" in unescaped(w.value) for w in at.warning)
+    at = in_language(lang, "pages/models.py")
+    assert not at.exception, at.exception
+    assert at.title[0].value == models_title
+    assert column in at.dataframe[0].value.columns
+    at = in_language(lang, model="dates-dot", s="26 nov 2026", argmax="yes", beam="9")  # Translate
+    assert not at.exception, at.exception
+    said = [unescaped(w.value) for w in at.warning]
+    assert any(w.startswith(f"{link} argmax=“yes”") for w in said), said
+    assert any(w.startswith(f"{link} beam=“9”") for w in said), said
+
+
+def test_an_odd_language_is_said_once_in_english() -> None:
+    """lang= is read through url_choice while the language is not known yet: its message is English and
+    said once (asking for the language inside it would read lang= again)."""
+    at = in_language("fr")
+    assert not at.exception, at.exception
+    said = [unescaped(w.value) for w in at.warning if "lang=" in unescaped(w.value)]
+    assert said == ["The link's lang=“fr” is not one of en, ko. Using en instead."], said
