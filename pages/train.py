@@ -6,9 +6,12 @@ import streamlit as st
 
 from attnviz import jobs, plots, tasks, watch
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, TrainConfig, resolve
+from attnviz.i18n import N_
 from attnviz.search import InputError, check_sentence
 from attnviz.tasks import DataError, Pair, load_task, missing_data
 from attnviz.tasks.tsv import MAX_TSV_BYTES, read_tsv
+from pages import lang
+from pages.lang import _, ngettext
 from pages.layout import chart
 from pages.loading import USER_MODELS, available_models
 from pages.text import md
@@ -26,13 +29,28 @@ FORM_DEFAULTS = {
 # second whatever it changes (Streamlit's frontend re-renders the page, plotly lays the loss chart out
 # again), so the progress line and the charts share one timer (bench/RESULTS.md, issue 13 item 1).
 LIVE_EVERY_S = 5.0
-ATTENTION_HELP = {
-    "dot": "dot: score = s·h (Luong)",
-    "general": "general: score = s·W h (Luong)",
-    "concat": "concat: score = v·tanh(W[s; h]) (Bahdanau)",
-    "scaled_dot": "scaled dot: score = s·h / √d",
-    "none": "none: no attention, the bottleneck",
+ATTENTION_HELP = {  # marked with N_, translated where the picker is drawn
+    "dot": N_("dot: score = s·h (Luong)"),
+    "general": N_("general: score = s·W h (Luong)"),
+    "concat": N_("concat: score = v·tanh(W[s; h]) (Bahdanau)"),
+    "scaled_dot": N_("scaled dot: score = s·h / √d"),
+    "none": N_("none: no attention, the bottleneck"),
 }
+DATA_SOURCES = {"Built-in task": N_("Built-in task"), "Upload a corpus": N_("Upload a corpus")}
+JOB_STATES = {  # a job's state (jobs.Job.state) in words
+    "starting": N_("starting"),
+    "preparing": N_("preparing"),
+    "running": N_("running"),
+    "evaluating": N_("evaluating"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+    "failed": N_("failed"),
+}
+
+
+def state_text(state: str) -> str:
+    """A job's state in the session's language; a state this page does not know, as it is."""
+    return _(JOB_STATES[state]) if state in JOB_STATES else state
 
 
 @st.cache_resource
@@ -41,19 +59,20 @@ def runner() -> jobs.Runner:
     return jobs.Runner(USER_MODELS)
 
 
-@st.cache_data(show_spinner="Preparing the data...", max_entries=8)
+@st.cache_data(show_spinner=_("Preparing the data..."), max_entries=8)
 def dev_pairs(task: str, path: str | None = None) -> list[Pair]:
     corpus = load_task(task, seed=TrainConfig().data_seed, path=path)
     return list(corpus.dev[:200])
 
 
-@st.cache_data(show_spinner="Checking the file...", max_entries=4)
-def check_upload(data: bytes) -> watch.UploadReport:
-    """read_tsv's report, once per file content: the page reruns on every widget change."""
+@st.cache_data(show_spinner=_("Checking the file..."), max_entries=4)
+def check_upload(data: bytes, language: str) -> watch.UploadReport:
+    """read_tsv's report, once per file content and language (`language`, lang.current(), keys the cache:
+    the report's table has headers in it): the page reruns on every widget change."""
     return watch.upload_report(*read_tsv(data))
 
 
-@st.cache_data(show_spinner="Preparing the data...", max_entries=4)
+@st.cache_data(show_spinner=_("Preparing the data..."), max_entries=4)
 def upload_dev_pairs(data: bytes) -> list[Pair]:
     return jobs.upload_dev_pairs(data, TrainConfig().data_seed)
 
@@ -61,19 +80,21 @@ def upload_dev_pairs(data: bytes) -> list[Pair]:
 def upload_corpus() -> tuple[bytes | None, list[Pair]]:
     """The upload widget and its report; returns the checked file's bytes and dev pairs, or (None, [])."""
     st.caption(
-        f"UTF-8 text, one `source<TAB>target` pair per line, at most {MAX_TSV_BYTES / 1e6:g} MB. "
-        "Every line is checked before training; bad lines are skipped and listed."
+        _(
+            "UTF-8 text, one `source<TAB>target` pair per line, at most {mb:g} MB. Every line is checked "
+            "before training; bad lines are skipped and listed."
+        ).format(mb=MAX_TSV_BYTES / 1e6)
     )
-    file = st.file_uploader("Corpus (TSV)", type=["tsv", "txt"], key="upload")
+    file = st.file_uploader(_("Corpus (TSV)"), type=["tsv", "txt"], key="upload")
     if file is None:
         return None, []
     data = file.getvalue()
     try:
-        report = check_upload(data)
+        report = check_upload(data, lang.current())
     except DataError as err:
         st.error(md("{}: {}", file.name, err))
         return None, []
-    st.success(md("{}: ", file.name) + report.summary)
+    st.success(md(_("{name}: {summary}"), name=file.name, summary=report.summary))
     if report.rejected:
         st.markdown(report.table_title)
         st.table(report.first_rejected)
@@ -85,17 +106,18 @@ def upload_corpus() -> tuple[bytes | None, list[Pair]]:
 
 
 def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
-    st.subheader("Start a training run")
-    source = st.radio("Data", ["Built-in task", "Upload a corpus"], horizontal=True, key="data_source")
+    st.subheader(_("Start a training run"))
+    sources = {value: _(label) for value, label in DATA_SOURCES.items()}  # written out in this run's language
+    source = st.radio(_("Data"), list(sources), horizontal=True, key="data_source", format_func=sources.get)
     if source == "Built-in task":
-        task = st.selectbox(
-            "Task",
-            [t.name for t in tasks.built_in()],
-            key="task",
-            format_func=lambda t: (
-                f"{t} ({tasks.get(t).title})" + (" - not installed" if missing_data(t) else "")
-            ),
-        )
+        names = [t.name for t in tasks.built_in()]
+        shown = {
+            t: (_("{task} ({title}) - not installed") if missing_data(t) else _("{task} ({title})")).format(
+                task=t, title=_(tasks.get(t).title)
+            )
+            for t in names
+        }
+        task = st.selectbox(_("Task"), names, key="task", format_func=shown.get)
         upload = None
         if missing := missing_data(task):  # said before anything is clicked, with the command
             st.info(missing)
@@ -111,40 +133,43 @@ def new_job_form(slot: jobs.Runner, waiting: set[str]) -> None:
         if upload is None:
             return
     c1, c2 = st.columns(2)
-    attention = c1.selectbox("Attention", ATTENTIONS, key="attention", format_func=ATTENTION_HELP.get)
-    size = c2.select_slider("Model size", list(SIZES), key="size")
+    helps = {a: _(ATTENTION_HELP[a]) for a in ATTENTIONS}
+    attention = c1.selectbox(_("Attention"), ATTENTIONS, key="attention", format_func=helps.get)
+    size = c2.select_slider(_("Model size"), list(SIZES), key="size")
     c1, c2 = st.columns(2)
-    epochs = c1.number_input("At most this many epochs", 1, 100, key="epochs")
+    epochs = c1.number_input(_("At most this many epochs"), 1, 100, key="epochs")
     budget = c2.number_input(
-        "At most this many minutes",
+        _("At most this many minutes"),
         0.5,
         60.0,
         step=0.5,
         key="budget",
-        help="Counted from when the trainer starts: preparing the data, then training, stopped within "
-        "one batch. Scoring the epoch so far and then the test split come after, each with its own progress.",
+        help=_(
+            "Counted from when the trainer starts: preparing the data, then training, stopped within one "
+            "batch. Scoring the epoch so far and then the test split come after, each with its own progress."
+        ),
     )
     default_probe = dev[0].source if dev else ""
     probe_text = st.text_input(
-        "Probe sentence, traced as training goes",
+        _("Probe sentence, traced as training goes"),
         default_probe,
         key=f"probe-{task}",
-        help="The default is the first sentence of the dev set; type your own if you like.",
+        help=_("The default is the first sentence of the dev set; type your own if you like."),
     )
     by_source = {p.source: p for p in dev}
     probe = by_source.get(probe_text, Pair(probe_text, ""))
     if probe.target:
-        st.caption(md("From the dev set; reference: “{}”.", probe.target))
+        st.caption(md(_("From the dev set; reference: “{reference}”."), reference=probe.target))
     taken = set(available_models())
-    name = st.text_input("Save the model as", watch.free_name(f"{task}-{attention}", taken | waiting))
+    name = st.text_input(_("Save the model as"), watch.free_name(f"{task}-{attention}", taken | waiting))
     problem = jobs.check_name(name, taken, waiting)
     try:
         check_sentence(probe_text)
     except InputError as err:
-        problem = problem or f"Probe sentence: {err}"
+        problem = problem or _("Probe sentence: {error}").format(error=err)
     if problem:
         st.warning(md("{}", problem))
-    if st.button("Start training", type="primary", disabled=problem is not None):
+    if st.button(_("Start training"), type="primary", disabled=problem is not None):
         try:
             cfg = resolve(task, attention=attention, size=size, epochs=int(epochs), max_minutes=float(budget))
             job = slot.start(cfg, name=name, probe=probe, upload=upload)
@@ -160,9 +185,9 @@ def history_view(job: jobs.Job) -> None:
     snaps = list(job.snapshots)
     if not snaps:
         return
-    st.markdown(md("**The probe sentence over training:** “{}”", job.probe.source))
+    st.markdown(md(_("**The probe sentence over training:** “{probe}”"), probe=job.probe.source))
     if snaps[-1].trace.weights.shape[1] == 0:
-        st.info("This model has no attention, so there is no alignment to watch: see the loss instead.")
+        st.info(_("This model has no attention, so there is no alignment to watch: see the loss instead."))
         return
     # A slider whose options grow under it (a new snapshot every few seconds) can send a stale value back
     # as if the user had moved it. So the slider only ever has a fixed list: while following a running
@@ -170,7 +195,7 @@ def history_view(job: jobs.Job) -> None:
     follow_key, frozen_key = f"follow-{job.id}", f"frozen-{job.id}"
     # The default goes in value=, not in st.session_state: a widget pre-set through session state can be
     # sent back with the frontend's own default (False) by a fragment rerun, turning following off.
-    follow = st.toggle("Follow the newest", value=True, key=follow_key)
+    follow = st.toggle(_("Follow the newest"), value=True, key=follow_key)
     if follow:
         st.session_state.pop(frozen_key, None)
     else:
@@ -179,20 +204,30 @@ def history_view(job: jobs.Job) -> None:
     c1, c2 = st.columns([4, 1])
     if follow and job.running:
         chosen = len(snaps) - 1
-        c1.caption(f"Snapshot {len(snaps)}: the newest. Turn off following to look back at earlier ones.")
+        c1.caption(
+            _("Snapshot {n}: the newest. Turn off following to look back at earlier ones.").format(
+                n=len(snaps)
+            )
+        )
     else:
+        labels = [watch.epoch_label(s.epoch) for s in snaps]  # written out in this run's language
         chosen = c1.select_slider(
-            "Snapshot",
+            _("Snapshot"),
             options=list(range(len(snaps))),
             value=len(snaps) - 1,
             key=f"snap-{job.id}-{len(snaps)}",
-            format_func=lambda i: watch.epoch_label(snaps[i].epoch),
+            format_func=labels.__getitem__,
             disabled=len(snaps) < 2,
         )
         if newer:
-            plural = "s" if newer > 1 else ""
-            c1.caption(f"{newer} newer snapshot{plural} since: turn on following to see them.")
-    replay = c2.button("▶ Replay", key=f"replay-{job.id}", disabled=len(snaps) < 2)
+            c1.caption(
+                ngettext(
+                    "{n} newer snapshot since: turn on following to see them.",
+                    "{n} newer snapshots since: turn on following to see them.",
+                    newer,
+                ).format(n=newer)
+            )
+    replay = c2.button(_("▶ Replay"), key=f"replay-{job.id}", disabled=len(snaps) < 2)
     view = st.empty()
     for i in range(len(snaps)) if replay else [chosen]:
         with view.container():
@@ -203,38 +238,42 @@ def history_view(job: jobs.Job) -> None:
 
 def draw_snapshot(snap: jobs.Snapshot, probe: Pair, i: int) -> None:
     trace = snap.trace
-    verdict = ""
+    said = trace.translation or _("(empty)")
     if probe.target:
         same = trace.translation == probe.target
-        verdict = " ✓ equals the reference" if same else " ✗ not the reference yet"
-    st.markdown(f"{watch.epoch_label(snap.epoch).capitalize()}: the model says")
-    st.code((trace.translation or "(empty)") + verdict, language=None)
+        verdict = (
+            _("{translation} ✓ equals the reference") if same else _("{translation} ✗ not the reference yet")
+        )
+        said = verdict.format(translation=said)
+    label = watch.epoch_label(snap.epoch)
+    st.markdown(_("{epoch}: the model says").format(epoch=label[:1].upper() + label[1:]))
+    st.code(said, language=None)
     figure = plots.alignment_heatmap(trace, gold=snap.gold, title=watch.epoch_label(snap.epoch))
     chart(figure, key=f"snapfig{i}")
     alignment_table(trace)
     if probe.links:
         if snap.gold is not None:
-            st.caption("Open squares: the gold alignment (links the task generator knows).")
+            st.caption(_("Open squares: the gold alignment (links the task generator knows)."))
         else:
-            st.caption("Gold links are drawn once the model's output equals the reference.")
+            st.caption(_("Gold links are drawn once the model's output equals the reference."))
 
 
 def job_status(job: jobs.Job, owner: bool) -> None:
     """The job's name, what it does now, and Cancel."""
     st.markdown(
         md(
-            "**{}** - {}, {} attention, {} hidden units · {}",
-            job.name,
-            job.cfg.task,
-            job.cfg.model.attention,
-            job.cfg.model.hidden,
-            job.state,
+            _("**{name}** - {task}, {attention} attention, {hidden} hidden units · {state}"),
+            name=job.name,
+            task=job.cfg.task,
+            attention=job.cfg.model.attention,
+            hidden=job.cfg.model.hidden,
+            state=state_text(job.state),
         )
     )
     if (line := watch.status(job, time.time())) is not None:
         st.progress(line.fraction, text=line.text)
     if job.running and job.state != "evaluating" and owner:
-        st.button("Cancel", on_click=job.cancel, disabled=job.cancelling, key=f"cancel-{job.id}")
+        st.button(_("Cancel"), on_click=job.cancel, disabled=job.cancelling, key=f"cancel-{job.id}")
 
 
 def job_charts(job: jobs.Job) -> None:
@@ -243,7 +282,7 @@ def job_charts(job: jobs.Job) -> None:
     if (curves := watch.curves(job.losses, history)) is not None:
         chart(plots.training_chart(curves.losses, curves.dev, curves.metric), key="curves")
     if history:
-        with st.expander("Show as table"):
+        with st.expander(_("Show as table")):
             st.dataframe(watch.history_table(history), hide_index=True)
     history_view(job)
 
@@ -253,14 +292,20 @@ def job_view(job: jobs.Job, owner: bool) -> None:
     job_status(job, owner)
     job_charts(job)
     if job.state == "failed":
-        st.error(md("Training failed: {}", job.message))
+        st.error(md(_("Training failed: {message}"), message=job.message))
     elif job.state == "cancelled" and job.saved is None:
-        st.warning(md("Cancelled: {}.", job.message))
+        st.warning(md(_("Cancelled: {message}."), message=job.message))
     elif job.saved is not None:
         # job.message is ours here ("stopped: time budget"); the name is the user's
         st.success(
-            md("Saved as **{}**", job.name) + f" ({job.message}). It is now in the model picker of every "
-            "page; its test metrics are on the Models page."
+            md(
+                _(
+                    "Saved as **{name}** ({how}). It is now in the model picker of every page; its test "
+                    "metrics are on the Models page."
+                ),
+                name=job.name,
+                how=job.message,
+            )
         )
 
 
@@ -270,11 +315,13 @@ slot = runner()
 # runs: writing each value back keeps the user's settings for the next run (so no widget has a default).
 for key, default in FORM_DEFAULTS.items():
     st.session_state[key] = st.session_state.get(key, default)
-st.title("Train a model")
+st.title(_("Train a model"))
 st.markdown(
-    "Train a small encoder-decoder here and watch its attention learn to align - with **no alignment "
-    "supervision**: the model is only ever shown sentence pairs. Training runs on the server, so you can "
-    "refresh or close this tab; one run at a time per server."
+    _(
+        "Train a small encoder-decoder here and watch its attention learn to align - with **no alignment "
+        "supervision**: the model is only ever shown sentence pairs. Training runs on the server, so you can "
+        "refresh or close this tab; one run at a time per server."
+    )
 )
 job = slot.job
 asked = st.query_params.get("job")
@@ -282,7 +329,7 @@ if asked and (job is None or (job.id != asked and not job.running)):
     # A run from before a restart of the server, or one that ended since: its folder tells how.
     job = slot.find(asked) or job
     if job is None or job.id != asked:
-        st.info(md("The run in this page's address ({}) is no longer on this server.", asked))
+        st.info(md(_("The run in this page's address ({job}) is no longer on this server."), job=asked))
 # The job's starter may cancel it: found by the id in the URL (a refreshed tab) or in the session (a tab
 # that went to another page and came back).
 owner = job is not None and job.id in (st.query_params.get("job"), st.session_state.get("my_job"))
@@ -290,7 +337,12 @@ if owner:
     st.query_params["job"] = st.session_state.my_job = job.id
 if job is not None and job.running:
     if not owner:
-        st.info(md("The server is training **{}** for someone; you can watch. One run at a time.", job.name))
+        st.info(
+            md(
+                _("The server is training **{name}** for someone; you can watch. One run at a time."),
+                name=job.name,
+            )
+        )
 
     @st.fragment(run_every=LIVE_EVERY_S)
     def live() -> None:
@@ -306,19 +358,21 @@ else:
     for staged in interrupted:
         st.warning(
             md(
-                "A run of **{}** was interrupted (its process stopped); its last checkpoint is kept.",
-                staged.name,
+                _("A run of **{name}** was interrupted (its process stopped); its last checkpoint is kept."),
+                name=staged.name,
             )
         )
         c1, c2 = st.columns(2)
-        if c1.button("Keep it among my models", key=f"keep-{staged.name}"):
-            with st.spinner("Scoring it on the test set..."):
+        if c1.button(_("Keep it among my models"), key=f"keep-{staged.name}"):
+            with st.spinner(_("Scoring it on the test set...")):
                 st.session_state.kept = slot.keep(staged)  # said after the rerun below
             st.rerun()
-        if c2.button("Discard it", key=f"discard-{staged.name}"):
+        if c2.button(_("Discard it"), key=f"discard-{staged.name}"):
             st.session_state.kept = jobs.discard(staged)
             st.rerun()
     if job is not None:
-        with st.expander(md("Last run: {} ({})", job.name, job.state), expanded=owner):
+        with st.expander(
+            md(_("Last run: {name} ({state})"), name=job.name, state=state_text(job.state)), expanded=owner
+        ):
             job_view(job, owner)
     new_job_form(slot, {p.name for p in interrupted})

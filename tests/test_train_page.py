@@ -169,3 +169,32 @@ def test_the_default_name_skips_a_waiting_run_and_discard_says_what_it_did(tiny_
         assert not staged.exists() and not any("was interrupted" in plain(w.value) for w in at.warning)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+
+
+def test_the_train_page_speaks_korean():
+    """lang=ko: the title, the form's labels and buttons in Korean; the options' values stay the same."""
+    at = train_page(lang="ko")
+    assert not at.exception
+    assert at.title[0].value == "모델 학습하기"
+    source = at.radio(key="data_source")
+    assert source.label == "데이터" and source.options == ["내장 과제", "코퍼스 업로드"]
+    assert source.value == "Built-in task", "the value is the option, only what is shown is translated"
+    assert at.selectbox(key="task").label == "과제"
+    assert at.number_input(key="epochs").label == "최대 에폭(epoch) 수"
+    assert any(w.label == "저장할 모델 이름" for w in at.text_input)
+    assert any(b.label == "학습 시작" for b in at.button)
+    assert any("dot: 점수 = s·h" in o for o in at.selectbox(key="attention").options)
+
+
+def test_the_bottleneck_page_speaks_korean():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(lang="ko", model="de-en-dot")
+    at.run()
+    at.switch_page("pages/bottleneck.py")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "어텐션은 왜 필요할까요? 병목(bottleneck)"
+    assert at.toggle(key="paired").label.startswith("차이의 대응 검정")
+    assert at.text_input(key="bottleneck_sentence").label == "문장"
+    table = next(d.value for d in at.dataframe if "차이" in d.value.columns)
+    assert {"원문 길이", "문장 수", "어텐션 없음"} <= set(table.columns)

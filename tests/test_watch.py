@@ -181,3 +181,57 @@ def test_the_upload_report_of_one_line_each_and_of_a_clean_file():
     assert one.first_rejected.to_dict() == {"reason": {2: "not UTF-8"}}
     clean = watch.upload_report([Pair("a", "b"), Pair("c", "d")], [])
     assert clean.summary == "2 lines accepted, 0 rejected." and clean.first_rejected.empty
+
+
+class Marked:
+    """A stand-in catalogue that marks every text it is asked for, to see what goes through gettext."""
+
+    def gettext(self, message: str) -> str:
+        return f"«{message}»"
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return f"«{singular if n == 1 else plural}»"
+
+
+@pytest.fixture
+def marked(monkeypatch):
+    """`_` and `ngettext` of attnviz.i18n speaking the marked catalogue, as they speak Korean in a page."""
+    from attnviz import i18n
+
+    monkeypatch.setattr(i18n, "_resolver", lambda: "ko")
+    monkeypatch.setattr(i18n, "translations", lambda lang: Marked())
+
+
+def test_every_status_line_goes_through_the_catalogue(tmp_path, marked):
+    lines = [
+        watch.status(job_at(tmp_path, "starting"), NOW),
+        watch.status(job_at(tmp_path, "preparing", "tokenizers"), NOW),
+        watch.status(job_at(tmp_path, "running"), NOW),
+        watch.status(job_at(tmp_path, "running", "training", progress=progress()), NOW),
+        watch.status(job_at(tmp_path, "running", "dev", progress=progress()), NOW),
+        watch.status(job_at(tmp_path, "evaluating", "test", test_pairs=1000), NOW),
+        watch.status(job_at(tmp_path, "evaluating", "test", test_pairs=1, test_estimate_s=10.0), NOW),
+    ]
+    for line in lines:
+        assert line.text.startswith("«"), line.text
+    assert "«training the tokenizers»" in lines[1].text, "the stage is translated inside the line"
+    assert watch.epoch_label(2) == "«epoch 2»" and watch.epoch_label(0.25) == "«epoch 0.25»"
+
+
+def test_the_tables_and_the_upload_report_speak_the_catalogue(marked):
+    table = watch.history_table([epoch(1, 1.0, 40.0, 30.0)])
+    assert list(table.columns) == [
+        "«epoch»",
+        "«train loss»",
+        "«dev loss»",
+        "exact_match",  # the metric keeps its name
+        "«learning rate»",
+        "«minutes»",
+    ]
+    report = watch.upload_report([Pair("a", "b")] * 3, [Rejected(2, "no tab"), Rejected(5, "no tab")])
+    assert report.summary == "«3 lines accepted, 2 rejected.»"
+    assert report.table_title == "«The first 2 rejected lines:»"
+    assert report.first_rejected.index.name == "«line»" and list(report.first_rejected.columns) == [
+        "«reason»"
+    ]
+    assert watch.curves([(0.1, 3.0)], []).metric == "«dev metric»"
