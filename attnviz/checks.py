@@ -7,12 +7,13 @@ sentence, fluent or not: these checks say so instead of letting a guess look lik
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from attnviz import tasks
 from attnviz.bundle import Bundle
+from attnviz.i18n import _, ngettext
 from attnviz.tokenizer import UNK
 from attnviz.trace import Trace
 
@@ -21,14 +22,15 @@ MAX_LISTED = 12  # unknown characters or words named in a message; the rest are 
 
 @dataclass(frozen=True)
 class Message:
-    """A sentence for the user. `template` is ours; `values` come from the user or the model, and a page
-    must show them literally (pages.text.md(template, *values)); `text()` is the plain version."""
+    """A sentence for the user, in the active language. `template` is ours (translated, our numbers in
+    it); `values` fill its remaining named fields with text from the user or the model, which a page must
+    show literally (pages.text.md(template, **values)); `text()` is the plain version."""
 
     template: str
-    values: tuple[str, ...] = ()
+    values: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
-        return self.template.format(*self.values)
+        return self.template.format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,22 @@ def unknown_words(task: tasks.Task | None, text: str) -> tuple[str, ...]:
     return task.unknown_words(text) if task is not None and task.unknown_words is not None else ()
 
 
+class _Later(dict):
+    """Fields of a template that are not filled now stay as they are, for Message.values."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(template: str, **ours: object) -> str:
+    """`template` with our own numbers filled in; the fields for the user's text are left for the page."""
+    return template.format_map(_Later(ours))
+
+
 def _listed(items: tuple[str, ...]) -> str:
     more = len(items) - MAX_LISTED
-    return ", ".join(f"“{c}”" for c in items[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+    listed = ", ".join(f"“{c}”" for c in items[:MAX_LISTED])
+    return _("{listed} and {more} more").format(listed=listed, more=more) if more > 0 else listed
 
 
 def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
@@ -137,55 +152,77 @@ def check(bundle: Bundle, trace: Trace, typed: str = "") -> Findings:
 
     warnings = []
     if unknown:
-        n, S = len(unknown), len(trace.source_ids)
-        pieces = ("piece" if S == 1 else "pieces") + (" is" if n == 1 else " are")
-        warnings.append(
-            Message(
-                f"**{n} of {S} {pieces} unknown to this model** (outlined in the map): it never saw "
-                + ("{} in training and" if chars else "them in training and")
-                + " reads each as `<unk>`, so its answer cannot depend on what they say.",
-                (_listed(chars),) if chars else (),
+        n, total = len(unknown), len(trace.source_ids)
+        if chars:
+            template = ngettext(
+                "**{n} of {total} pieces is unknown to this model** (outlined in the map): it never saw "
+                "{chars} in training and reads each as `<unk>`, so its answer cannot depend on what they "
+                "say.",
+                "**{n} of {total} pieces are unknown to this model** (outlined in the map): it never saw "
+                "{chars} in training and reads each as `<unk>`, so its answer cannot depend on what they "
+                "say.",
+                n,
             )
+        else:
+            template = ngettext(
+                "**{n} of {total} pieces is unknown to this model** (outlined in the map): it never saw "
+                "them in training and reads each as `<unk>`, so its answer cannot depend on what they say.",
+                "**{n} of {total} pieces are unknown to this model** (outlined in the map): it never saw "
+                "them in training and reads each as `<unk>`, so its answer cannot depend on what they say.",
+                n,
+            )
+        warnings.append(
+            Message(_fill(template, n=n, total=total), {"chars": _listed(chars)} if chars else {})
         )
     if words:
         n = len(words)
-        warnings.append(
-            Message(
-                f"**{n} word{'s are' if n > 1 else ' is'} not in this model's vocabulary**: {{}} – it was "
-                f"trained on a fixed lexicon and its answer for {'them' if n > 1 else 'it'} is a guess.",
-                (_listed(words),),
-            )
+        template = ngettext(
+            "**{n} word is not in this model's vocabulary**: {words} – it was trained on a fixed lexicon and "
+            "its answer for it is a guess.",
+            "**{n} words are not in this model's vocabulary**: {words} – it was trained on a fixed lexicon "
+            "and its answer for them is a guess.",
+            n,
         )
+        warnings.append(Message(_fill(template, n=n), {"words": _listed(words)}))
     if scripts:
         letters = sum(scripts.values())
+        template = ngettext(
+            "**This model was trained on {script} script only**; {n} letter here is in {scripts}.",
+            "**This model was trained on {script} script only**; {n} letters here are in {scripts}.",
+            letters,
+        )
         warnings.append(
-            Message(
-                f"**This model was trained on {task.script} script only**; {letters} "
-                f"letter{'s' if letters > 1 else ''} here {'are' if letters > 1 else 'is'} in {{}}.",
-                (", ".join(scripts),),
-            )
+            Message(_fill(template, script=task.script, n=letters), {"scripts": ", ".join(scripts)})
         )
     if off_domain:
         warnings.append(
             Message(
-                f"**This does not look like {domain[0]}**, the only kind of input this model was "
-                "trained on: its answer is a guess."
+                _(
+                    "**This does not look like {kind}**, the only kind of input this model was trained on: "
+                    "its answer is a guess."
+                ).format(kind=_(domain[0]))
             )
         )
     notes = []
     if folded:
         notes.append(
-            Message("Read in lowercase: case means nothing to this task, and its training words have none.")
+            Message(
+                _("Read in lowercase: case means nothing to this task, and its training words have none.")
+            )
         )
-    best = " (best hypothesis)" if trace.hypotheses else ""
-    notes.append(
-        Message(
-            f"The model's confidence{best}: geometric-mean probability {probability(sure.mean)} over its "
-            f"{trace.num_steps} pieces; least sure at step {sure.least_step + 1}, “{{}}” "
-            f"(p = {probability(sure.least)}).",
-            (sure.piece,),
+    template = (
+        _(
+            "The model's confidence (best hypothesis): geometric-mean probability {mean} over its {steps} "
+            "pieces; least sure at step {step}, “{piece}” (p = {least})."
+        )
+        if trace.hypotheses
+        else _(
+            "The model's confidence: geometric-mean probability {mean} over its {steps} pieces; least sure "
+            "at step {step}, “{piece}” (p = {least})."
         )
     )
+    ours = {"mean": probability(sure.mean), "steps": trace.num_steps, "step": sure.least_step + 1}
+    notes.append(Message(_fill(template, least=probability(sure.least), **ours), {"piece": sure.piece}))
     return Findings(
         unknown, chars, words, tuple(scripts), off_domain, folded, sure, tuple(warnings), tuple(notes)
     )

@@ -230,7 +230,7 @@ def trace_or_message(bundle: Bundle, text: str, beam: int) -> Trace | None:
     # Unknown pieces, a foreign script, input unlike any training input; the model's own confidence.
     findings = checks.check(bundle, trace, text)
     if findings.warnings:
-        st.warning("\n\n".join(md(m.template, *m.values) for m in findings.warnings))
+        st.warning("\n\n".join(md(m.template, **m.values) for m in findings.warnings))
     for note in findings.notes:
-        st.caption(md(note.template, *note.values))
+        st.caption(md(note.template, **note.values))
     return trace

@@ -148,3 +148,16 @@ def test_a_word_model_names_an_unknown_word_whole_and_once():
     (warning,) = [w for w in found.warnings if "선생님이" in w.text()]
     assert "1 of 3 pieces is unknown" in warning.text() and "“선생님이”" in warning.text()
     assert "“선”" not in warning.text()
+
+
+def test_the_warnings_speak_the_active_language_and_still_keep_user_text_out(bundle, monkeypatch):
+    from attnviz import i18n
+
+    monkeypatch.setattr(i18n, "_resolver", lambda: "ko")
+    trace = search.translate(bundle, "abc ☃ de")
+    found = checks.check(bundle, trace, "abc ☃ de")
+    n, total = len(found.unknown), len(trace.source_ids)
+    (warning,) = found.warnings
+    assert f"조각 {total}개 중 {n}개를 이 모델이 모릅니다" in warning.text() and "“☃”" in warning.text()
+    assert "☃" not in warning.template and warning.values == {"chars": "“☃”"}
+    assert "기하 평균 확률" in found.notes[-1].text()

@@ -17,6 +17,7 @@ from pages.loading import ROOT
 # The files whose user-visible strings all go through `_()`; a later session adds each page it translates.
 TRANSLATED = (
     "app.py",
+    "attnviz/checks.py",
     "attnviz/figstyle.py",
     "attnviz/plots.py",
     "attnviz/watch.py",
