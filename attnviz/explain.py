@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from attnviz.i18n import N_, _, ngettext
 from attnviz.trace import Trace
 
 
@@ -59,41 +60,54 @@ class ScoreText(NamedTuple):
 # scaled dot differ.
 SCORES: dict[str, ScoreText] = {
     "dot": ScoreText(
-        "the dot product of the decoder state with every encoder state: a large product means “look here”.",
+        N_(
+            "the dot product of the decoder state with every encoder state: a large product means "
+            "“look here”."
+        ),
         "\\operatorname{{score}}(s_{{{t}}}, h_i) = s_{{{t}}}^\\top h_i",
-        "score_i = s_t · h_i: multiply the row s_t with the row h_i dimension by dimension and add up.",
+        N_("score_i = s_t · h_i: multiply the row s_t with the row h_i dimension by dimension and add up."),
     ),
     "scaled_dot": ScoreText(
-        "the dot product of the decoder state with every encoder state, divided by √H (H = {H}, the "
-        "state size), which keeps the softmax out of saturation.",
+        N_(
+            "the dot product of the decoder state with every encoder state, divided by √H (H = {H}, the "
+            "state size), which keeps the softmax out of saturation."
+        ),
         "\\operatorname{{score}}(s_{{{t}}}, h_i) = \\frac{{s_{{{t}}}^\\top h_i}}{{\\sqrt{{{H}}}}}",
-        "score_i = (s_t · h_i) / √H: the dot product of the row s_t with the row h_i, divided by √{H}.",
+        N_("score_i = (s_t · h_i) / √H: the dot product of the row s_t with the row h_i, divided by √{H}."),
     ),
     "general": ScoreText(
-        "the decoder state against every encoder state through a learned matrix W (general, a bilinear "
-        "form): first W h_i, once per sentence, then its dot product with the decoder state.",
+        N_(
+            "the decoder state against every encoder state through a learned matrix W (general, a bilinear "
+            "form): first W h_i, once per sentence, then its dot product with the decoder state."
+        ),
         "\\operatorname{{score}}(s_{{{t}}}, h_i) = s_{{{t}}}^\\top (W h_i)",
-        "score_i = s_t · (W h_i): the dot product of the row s_t with the row W h_i. W h_i is computed "
-        "once per sentence, before the first step.",
+        N_(
+            "score_i = s_t · (W h_i): the dot product of the row s_t with the row W h_i. W h_i is computed "
+            "once per sentence, before the first step."
+        ),
     ),
     "concat": ScoreText(
-        "Bahdanau's additive score (concat): the decoder state and each encoder state are projected "
-        "(W_s s_t and W_h h_i + b), added, squashed by tanh, and read out by a learned vector v.",
+        N_(
+            "Bahdanau's additive score (concat): the decoder state and each encoder state are projected "
+            "(W_s s_t and W_h h_i + b), added, squashed by tanh, and read out by a learned vector v."
+        ),
         "\\operatorname{{score}}(s_{{{t}}}, h_i) = v^\\top \\tanh(W_s s_{{{t}}} + W_h h_i + b)",
-        "score_i = v · tanh(W_s s_t + W_h h_i + b): add the row W_s s_t to the row W_h h_i + b, take tanh "
-        "(the rows of the second chart), then the dot product with v (its last row).",
+        N_(
+            "score_i = v · tanh(W_s s_t + W_h h_i + b): add the row W_s s_t to the row W_h h_i + b, take "
+            "tanh (the rows of the second chart), then the dot product with v (its last row)."
+        ),
     ),
 }
 
 
 def score_words(trace: Trace) -> str:
     """What step 2 computes for this model's scoring function, in one sentence."""
-    return SCORES[trace.attention].words.format(H=trace.encoder_states.shape[1])
+    return _(SCORES[trace.attention].words).format(H=trace.encoder_states.shape[1])
 
 
 def score_reading(trace: Trace) -> str:
     """How each score follows from the vectors that score_inputs draws."""
-    return SCORES[trace.attention].reading.format(H=trace.encoder_states.shape[1])
+    return _(SCORES[trace.attention].reading).format(H=trace.encoder_states.shape[1])
 
 
 def score_definition(trace: Trace, t: int) -> str:
@@ -135,12 +149,12 @@ def score_inputs(trace: Trace, t: int) -> list[tuple[str, list[tuple[str, np.nda
         features = trace.concat_features(t)  # (S, H)
         tanh = [(f"tanh(W_s s{step} + W_h h{i + 1} + b) ({p})", features[i]) for i, p in enumerate(pieces)]
         return [
-            ("decoder side and encoder side", [(f"W_s s{step}", trace.score_queries[t]), *keys]),
-            ("their sum through tanh, and the vector v that reads it out", [*tanh, ("v", trace.score_v)]),
+            (_("decoder side and encoder side"), [(f"W_s s{step}", trace.score_queries[t]), *keys]),
+            (_("their sum through tanh, and the vector v that reads it out"), [*tanh, ("v", trace.score_v)]),
         ]
     key = "W h{i} ({p})" if trace.attention == "general" else "h{i} ({p})"
     keys = [(key.format(i=i + 1, p=p), trace.score_keys[i]) for i, p in enumerate(pieces)]
-    return [("decoder state and the encoder side", [(f"s{step}", trace.score_queries[t]), *keys])]
+    return [(_("decoder state and the encoder side"), [(f"s{step}", trace.score_queries[t]), *keys])]
 
 
 def softmax_formula(trace: Trace, t: int, shown: int = 4) -> str:
@@ -195,17 +209,19 @@ def context_terms(trace: Trace, t: int, shown: int = 4) -> list[tuple[str, np.nd
         for i, row in zip(positions, rows, strict=True)
     ]
     if len(pieces) > len(positions):
-        terms.append((f"+ the other {len(pieces) - len(positions)} terms", context - rows.sum(axis=0)))
-    terms.append((f"= context c{t + 1}", context))
+        others = len(pieces) - len(positions)
+        label = ngettext("+ the other {n} term", "+ the other {n} terms", others).format(n=others)
+        terms.append((label, context - rows.sum(axis=0)))
+    terms.append((_("= context c{t}").format(t=t + 1), context))
     return terms
 
 
 def attentional_rows(trace: Trace, t: int) -> list[tuple[str, np.ndarray]]:
     """Step 5's (H,) vectors to draw: context and state, and the attentional vector made from the two."""
     return [
-        (f"context c{t + 1}", trace.context[t]),
-        (f"state s{t + 1}", trace.hidden[t]),
-        ("tanh(W_c[c; s]) (attentional)", trace.attentional[t]),
+        (_("context c{t}").format(t=t + 1), trace.context[t]),
+        (_("state s{t}").format(t=t + 1), trace.hidden[t]),
+        (_("tanh(W_c[c; s]) (attentional)"), trace.attentional[t]),
     ]
 
 
@@ -233,18 +249,24 @@ def parse_scores(raw: str) -> np.ndarray:
     """Scores typed as "7, 1, -1, -2" (commas or semicolons); ValueError with a message for the user."""
     parts = [x.strip() for x in raw.replace(";", ",").split(",") if x.strip()]
     if not parts:
-        raise ValueError("Type at least one score, e.g. 7, 1, -1, -2.")
+        raise ValueError(_("Type at least one score, e.g. 7, 1, -1, -2."))
     if len(parts) > MAX_SANDBOX_SCORES:
-        raise ValueError(f"Up to {MAX_SANDBOX_SCORES} scores, please ({len(parts)} were typed).")
+        raise ValueError(
+            _("Up to {most} scores, please ({typed} were typed).").format(
+                most=MAX_SANDBOX_SCORES, typed=len(parts)
+            )
+        )
     try:
         scores = np.array([float(x) for x in parts])
     except ValueError:
-        raise ValueError("Scores must be numbers separated by commas, e.g. 7, 1, -1, -2.") from None
+        raise ValueError(_("Scores must be numbers separated by commas, e.g. 7, 1, -1, -2.")) from None
     bad = [p for p, s in zip(parts, scores, strict=True) if not np.isfinite(s)]
     if bad:
         raise ValueError(
-            f"{bad[0]} is not a finite number: a score must lie within about ±1.8e308 (the largest "
-            "floating-point number); 1e400 or inf would make every weight undefined."
+            _(
+                "{score} is not a finite number: a score must lie within about ±1.8e308 (the largest "
+                "floating-point number); 1e400 or inf would make every weight undefined."
+            ).format(score=bad[0])
         )
     return scores
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from attnviz import explain, plots
 from attnviz.trace import Trace
+from pages.lang import _
 from pages.layout import chart
 from pages.params import url_choice, url_float, url_int
 from pages.text import literal
@@ -18,26 +19,26 @@ def _temperature(name: str) -> float:
 
 
 bundle, beam = sidebar()
-st.title("Step through")
+st.title(_("Step through"))
 if bundle is None:
     st.stop()
 
-walk, sandbox = st.tabs(["Decoder steps", "Sandbox"])
+walk, sandbox = st.tabs([_("Decoder steps"), _("Sandbox")])
 
 
-def table(labels: list[str], **columns: np.ndarray) -> None:
-    """The "show as table" fallback: the same numbers as the chart above it."""
-    with st.expander("Show as table"):
-        st.dataframe(pd.DataFrame({"piece": labels, **columns}), hide_index=True)
+def table(labels: list[str], columns: dict[str, np.ndarray]) -> None:
+    """The "show as table" fallback: the same numbers as the chart above it (columns: header to numbers)."""
+    with st.expander(_("Show as table")):
+        st.dataframe(pd.DataFrame({_("piece"): labels, **columns}), hide_index=True)
 
 
 def strips(rows: list[tuple[str, np.ndarray]], key: str, folded: bool = True) -> None:
     """Vectors as colour strips, and below them the same numbers as a table (a column per vector);
     folded=False shows the table without an expander of its own (expanders do not nest)."""
     chart(plots.vector_strips(rows), key=key)
-    frame = pd.DataFrame({label: vector for label, vector in rows}).rename_axis("dimension")
+    frame = pd.DataFrame({label: vector for label, vector in rows}).rename_axis(_("dimension"))
     if folded:
-        with st.expander("Show as table"):
+        with st.expander(_("Show as table")):
             st.dataframe(frame)
     else:
         st.dataframe(frame)
@@ -46,8 +47,10 @@ def strips(rows: list[tuple[str, np.ndarray]], key: str, folded: bool = True) ->
 def draw_hidden(trace: Trace, t: int) -> None:
     """1. The decoder's new hidden state."""
     st.markdown(
-        "**1. Decoder hidden state** - the GRU reads its last state and the embedding e(·) of the "
-        "previous piece."
+        _(
+            "**1. Decoder hidden state** - the GRU reads its last state and the embedding e(·) of the "
+            "previous piece."
+        )
     )
     st.latex(explain.hidden_formula(trace, t))
     strips([(f"s_{t + 1}", trace.hidden[t])], key=f"hidden{t}")
@@ -55,12 +58,12 @@ def draw_hidden(trace: Trace, t: int) -> None:
 
 def draw_scores(trace: Trace, t: int) -> None:
     """2. The scores of every encoder state, and every number they are computed from."""
-    st.markdown(f"**2. Scores** - {explain.score_words(trace)}")
+    st.markdown(_("**2. Scores** - {explanation}").format(explanation=explain.score_words(trace)))
     st.latex(explain.score_definition(trace, t))
     st.latex(explain.score_formula(trace, t))
     chart(plots.score_chart(trace, t), key=f"scores{t}")
-    table(list(trace.source_pieces), score=trace.scores[t])
-    with st.expander("Every number behind these scores"):
+    table(list(trace.source_pieces), {_("score"): trace.scores[t]})
+    with st.expander(_("Every number behind these scores")):
         st.caption(explain.score_reading(trace))
         for g, (title, rows) in enumerate(explain.score_inputs(trace, t)):
             st.markdown(f"*{title}*")
@@ -72,12 +75,12 @@ def what_if_temperature(t: int) -> float:
     if f"temp{t}" not in st.session_state:  # a what-if carries over to the next step, and the URL
         st.session_state[f"temp{t}"] = _temperature("temp")
     temperature = st.slider(
-        "What-if temperature (not the model's output)",
+        _("What-if temperature (not the model's output)"),
         0.1,
         5.0,
         step=0.1,
         key=f"temp{t}",
-        help="softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1.",
+        help=_("softmax(scores / temperature): below 1 sharpens, above 1 flattens. The model uses 1."),
     )
     if temperature == 1.0:
         st.query_params.pop("temp", None)
@@ -88,21 +91,20 @@ def what_if_temperature(t: int) -> float:
 
 def draw_softmax(trace: Trace, t: int) -> None:
     """3. The weights, and beside them the weights a what-if temperature would give."""
-    st.markdown("**3. Softmax** - scores become weights that are positive and sum to 1.")
+    st.markdown(_("**3. Softmax** - scores become weights that are positive and sum to 1."))
     st.latex(explain.softmax_formula(trace, t))
     temperature = what_if_temperature(t)
     what_if = None if temperature == 1.0 else explain.softmax(trace.scores[t], temperature)
     chart(plots.weight_chart(trace, t, what_if, temperature), key=f"weights{t}")
-    table(
-        list(trace.source_pieces),
-        weight=trace.weights[t],
-        **({} if what_if is None else {"what_if": what_if}),
-    )
+    columns = {_("weight"): trace.weights[t]}
+    if what_if is not None:
+        columns[_("what-if weight")] = what_if
+    table(list(trace.source_pieces), columns)
 
 
 def draw_context(trace: Trace, t: int) -> None:
     """4. The context vector, as the weighted sum of the encoder states."""
-    st.markdown("**4. Context vector** - the encoder states, each scaled by its weight, summed.")
+    st.markdown(_("**4. Context vector** - the encoder states, each scaled by its weight, summed."))
     st.latex(explain.context_formula(trace, t))
     strips(explain.context_terms(trace, t), key=f"context{t}")
 
@@ -110,26 +112,34 @@ def draw_context(trace: Trace, t: int) -> None:
 def draw_output(trace: Trace, t: int, tied: bool) -> None:
     """5. The attentional vector and the distribution over the next piece; tied: W_out is the target
     embedding matrix."""
-    st.markdown("**5. Concatenate, tanh, and the distribution over the next piece.**")
+    st.markdown(_("**5. Concatenate, tanh, and the distribution over the next piece.**"))
     st.latex(explain.output_formula(trace, t))
     if tied:
         st.caption(
-            "In this model W_out is the target embedding matrix itself (tied): a piece's score is the dot "
-            "product of the attentional vector with that piece's own embedding, plus its bias."
+            _(
+                "In this model W_out is the target embedding matrix itself (tied): a piece's score is the "
+                "dot product of the attentional vector with that piece's own embedding, plus its bias."
+            )
         )
     strips(explain.attentional_rows(trace, t), key=f"concat{t}")
     chart(plots.topk_chart(trace, t), key=f"topk{t}")
-    table(list(trace.topk_pieces[t]), probability=trace.topk_probs[t])
+    table(list(trace.topk_pieces[t]), {_("probability"): trace.topk_probs[t]})
 
 
 def draw_step(trace: Trace, t: int) -> None:
     """Decoder step t (0-based) in its five numbered parts; a model without attention skips 2 to 4."""
-    st.subheader(f"Step {t + 1} of {trace.num_steps}: emits “{literal(trace.target_pieces[t])}”")
+    st.subheader(
+        _("Step {step} of {steps}: emits “{piece}”").format(
+            step=t + 1, steps=trace.num_steps, piece=literal(trace.target_pieces[t])
+        )
+    )
     draw_hidden(trace, t)
     if trace.weights.shape[1] == 0:
         st.info(
-            "This model has no attention: instead of a weighted sum of encoder states, its context is "
-            "the same fixed latent vector s_0 at every step - the bottleneck attention removes."
+            _(
+                "This model has no attention: instead of a weighted sum of encoder states, its context is "
+                "the same fixed latent vector s_0 at every step - the bottleneck attention removes."
+            )
         )
     else:
         draw_scores(trace, t)
@@ -162,15 +172,15 @@ def step_view(trace: Trace, T: int) -> None:
         state.step = state[key]
 
     c1, c2 = st.columns(2)
-    c1.button("◀ Previous", on_click=move, args=(-1,), disabled=state.playing or state.step <= 1)
-    c2.button("Next ▶", on_click=move, args=(1,), disabled=state.playing or state.step >= T)
+    c1.button(_("◀ Previous"), on_click=move, args=(-1,), disabled=state.playing or state.step <= 1)
+    c2.button(_("Next ▶"), on_click=move, args=(1,), disabled=state.playing or state.step >= T)
     if T > 1:
         # A slider of its own for each step: the browser echoes a slider's value back a moment after the
         # server moved it, and during playback that echo (the step before) would pull the step back.
         # The echo of a slider that is no longer drawn is ignored.
         key = f"step_slider_{state.step}"
         st.slider(
-            "Decoder step",
+            _("Decoder step"),
             1,
             T,
             value=state.step,
@@ -191,7 +201,7 @@ with walk:
     text = sentence_input(bundle)
     trace = trace_or_message(bundle, text, beam)
     if trace is not None:
-        st.code(trace.translation or "(empty)", language=None)
+        st.code(trace.translation or _("(empty)"), language=None)
         T = trace.num_steps
         state = st.session_state
         if state.get("step_for") != (text, bundle.name, beam):
@@ -211,12 +221,12 @@ with walk:
 
         p1, p2 = st.columns([1, 2])
         p1.button(
-            "⏸ Pause" if state.playing else "▶ Play all steps",
+            _("⏸ Pause") if state.playing else _("▶ Play all steps"),
             on_click=toggle_play,
             disabled=T <= 1,
         )
         speed = p2.select_slider(
-            "Seconds per step",
+            _("Seconds per step"),
             options=SECONDS_PER_STEP,
             value=url_choice("speed", SECONDS_PER_STEP, 1.0),
             key="speed",
@@ -226,11 +236,11 @@ with walk:
 
 with sandbox:
     st.markdown(
-        "Type your own scores and see the softmax and the weighted sum. It opens on the lecture's example."
+        _("Type your own scores and see the softmax and the weighted sum. It opens on the lecture's example.")
     )
     if "sandbox_scores" not in st.session_state:
         st.session_state.sandbox_scores = st.query_params.get("scores", "7, 1, -1, -2")[:2000]
-    raw = st.text_input("Scores, separated by commas", key="sandbox_scores", max_chars=2000)
+    raw = st.text_input(_("Scores, separated by commas"), key="sandbox_scores", max_chars=2000)
     st.query_params["scores"] = raw
     try:
         scores = explain.parse_scores(raw)
@@ -240,22 +250,24 @@ with sandbox:
     if scores is not None:
         if "sandbox_temp" not in st.session_state:
             st.session_state.sandbox_temp = _temperature("stemp")
-        temperature = st.slider("Temperature", 0.1, 5.0, step=0.1, key="sandbox_temp")
+        temperature = st.slider(_("Temperature"), 0.1, 5.0, step=0.1, key="sandbox_temp")
         st.query_params["stemp"] = f"{temperature:g}"
         weights = explain.softmax(scores, temperature)
         st.latex(explain.sandbox_softmax_formula(scores, weights))
         if tuple(scores) == explain.LECTURE_SCORES and temperature == 1.0:
             lecture = ", ".join(f"{w:g}" for w in explain.LECTURE_WEIGHTS)
             st.info(
-                f"The lecture gives these scores the weights ({lecture}). Those are not their softmax: "
-                "softmax(7, 1, -1, -2) is (0.997, 0.0025, 0.0003, 0.0001), as computed above - a score 6 "
-                "higher than the next makes a weight about e⁶ ≈ 400 times larger. (The lecture's context sum "
-                "also writes h₁ᵈ, a decoder state, where h₁ᵉ, the first encoder state, is meant: the context "
-                "is a weighted sum of encoder states.)"
+                _(
+                    "The lecture gives these scores the weights ({lecture}). Those are not their softmax: "
+                    "softmax(7, 1, -1, -2) is (0.997, 0.0025, 0.0003, 0.0001), as computed above - a score "
+                    "6 higher than the next makes a weight about e⁶ ≈ 400 times larger. (The lecture's "
+                    "context sum also writes h₁ᵈ, a decoder state, where h₁ᵉ, the first encoder state, is "
+                    "meant: the context is a weighted sum of encoder states.)"
+                ).format(lecture=lecture)
             )
         names = [f"h{i + 1}" for i in range(len(scores))]
-        st.bar_chart(pd.DataFrame({"weight": weights}, index=names))
-        st.markdown("Small encoder states (edit them): the context is the weighted sum of the rows.")
+        st.bar_chart(pd.DataFrame({_("weight"): weights}, index=names))
+        st.markdown(_("Small encoder states (edit them): the context is the weighted sum of the rows."))
         default = pd.DataFrame(np.eye(len(scores), 3)[:, :3] + 0.0, index=names, columns=["d1", "d2", "d3"])
         states = st.data_editor(default, key=f"sandbox_states{len(scores)}")
         context = weights @ states.to_numpy(dtype=float)

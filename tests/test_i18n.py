@@ -18,6 +18,7 @@ from pages.loading import ROOT
 TRANSLATED = (
     "app.py",
     "attnviz/checks.py",
+    "attnviz/explain.py",
     "attnviz/figstyle.py",
     "attnviz/plots.py",
     "attnviz/watch.py",
@@ -27,6 +28,7 @@ TRANSLATED = (
     "pages/layout.py",
     "pages/models.py",
     "pages/params.py",
+    "pages/step.py",
     "pages/train.py",
     "pages/translate.py",
     "pages/widgets.py",

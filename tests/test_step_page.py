@@ -201,3 +201,20 @@ def test_presentation_mode_enlarges_type_and_lives_in_the_url() -> None:
     assert not plain.toggle(key="present").value
     assert PRESENT_CSS not in " ".join(h.proto.body for h in plain.get("html"))
     assert chart_by_key(plain, "scores1")["layout"]["xaxis"]["tickfont"]["size"] < PRESENT_FONT - 2
+
+
+def test_the_page_speaks_korean() -> None:
+    """With lang=ko the page's own text is Korean (model names, pieces, numbers and formulas are not)."""
+    at = step_page(model="dates-dot", s="26 nov 2026", step="2", lang="ko")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["단계별 보기"]
+    assert [t.label for t in at.tabs] == ["디코더 단계", "실습장"]
+    assert at.subheader[0].value.startswith("전체 ") and "중 2단계" in at.subheader[0].value
+    assert any(m.value.startswith("**2. 점수** - 디코더 상태와") for m in at.markdown)  # explain.py too
+    assert at.slider(key="temp1").label == "가정 온도 (모델의 출력이 아님)"
+    assert at.select_slider(key="speed").label == "단계당 초"
+    assert list(at.tabs[0].dataframe[1].value.columns) == ["조각", "점수"]
+    assert at.text_input(key="sandbox_scores").label == "점수 (쉼표로 구분)"
+    assert at.slider(key="sandbox_temp").label == "온도"
+    note = " ".join(i.value for i in at.info)
+    assert "소프트맥스가 아닙니다" in note and "(0.997, 0.0025, 0.0003, 0.0001)" in note
