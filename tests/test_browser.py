@@ -725,3 +725,36 @@ def test_the_model_and_the_decoding_survive_going_from_page_to_page(server, page
         assert "model=dates-dot" in page.url and "beam=3" in page.url, (title, page.url)
     picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model")
     assert picker.input_value() == "dates-dot"
+
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+# The width of three Hangul syllables against three characters no font has (a private-use code point):
+# equal widths mean the syllables were drawn as the same missing-glyph boxes, i.e. no Korean font.
+GLYPH_WIDTHS = """() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = '32px ' + getComputedStyle(document.querySelector('h1')).fontFamily;
+    return [ctx.measureText('한국어').width, ctx.measureText('\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}').width];
+}"""
+
+
+@pytest.mark.parametrize("path", ["", "step", "compare", "bottleneck", "train", "models"])
+def test_every_page_in_korean_at_a_projector_s_size(server, browser, path):
+    """lang=ko: the page's heading and the navigation are in Hangul, drawn with a real Korean font (not
+    missing-glyph boxes), no exception, at 1024x768; screenshots ko-<page>.png to look at."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        tab.goto(f"{server}/{path}?lang=ko&model=de-en-dot&s=Ich+habe+keine+Zeit.")
+        heading = tab.get_by_role("heading", level=1).first
+        heading.wait_for()
+        tab.wait_for_load_state("networkidle")
+        tab.wait_for_timeout(1500)
+        assert HANGUL.search(heading.inner_text()), heading.inner_text()
+        assert "번역" in tab.locator('[data-testid="stSidebarNav"]').inner_text()
+        hangul, missing = tab.evaluate(GLYPH_WIDTHS)
+        assert hangul != missing, "Hangul drawn as missing-glyph boxes: no Korean font (fonts-noto-cjk)"
+        assert tab.locator('[data-testid="stException"]').count() == 0
+        _shot(tab, f"ko-{path or 'translate'}")
+    finally:
+        context.close()
