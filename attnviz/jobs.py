@@ -56,6 +56,7 @@ from attnviz.checkpoint import (
 )
 from attnviz.config import TrainConfig
 from attnviz.evaluate import evaluate, write_metrics
+from attnviz.i18n import N_, _
 from attnviz.tasks import Pair
 from attnviz.trace import Trace
 from attnviz.train import Callback, EpochResult, Progress, train
@@ -66,7 +67,37 @@ KEEP_FINISHED = 5  # finished jobs whose folders (a few MB of snapshots each) ar
 # 20 MB a file. Beyond them the oldest go first; the running job's file is never deleted.
 UPLOADS_MAX_FILES, UPLOADS_MAX_BYTES, UPLOADS_MAX_AGE_S = 20, 200_000_000, 24 * 3600
 LOCK_FILE = ".models.lock"  # in the models folder: keep and discard, one at a time across servers
-NOTHING_KEPT = "this run ended before its first checkpoint; nothing was kept"
+NOTHING_KEPT = N_("this run ended before its first checkpoint; nothing was kept")
+# How a run ended, as events.jsonl keeps it: in English (the server and the training process write it for
+# every reader, in any language), with its message id and values, translated where shown (Job.message).
+# The ids that follow a stop spell NOTHING_KEPT out whole: a sentence is translated as one.
+ENDINGS = {
+    "time budget": N_("stopped: time budget"),
+    "cancelled": N_("stopped: cancelled"),
+    "early stopping": N_("stopped: early stopping"),
+    "epochs done": N_("stopped: epochs done"),
+}
+CANCELLED_PREPARING = N_("cancelled while preparing the data: nothing was trained yet")
+OUT_OF_TIME_PREPARING = N_(
+    "the time budget ran out while preparing the data; give it more minutes or less data"
+)
+# (killed, a checkpoint is kept) -> what the server says of a process that ended without a word
+DIED = {
+    (True, True): N_(
+        "the training process stopped (killed); its last checkpoint is kept: keep or discard it below"
+    ),
+    (False, True): N_(
+        "the training process stopped (exit status {code}); its last checkpoint is kept: keep or discard it "
+        "below"
+    ),
+    (True, False): N_(
+        "the training process stopped (killed); this run ended before its first checkpoint; nothing was kept"
+    ),
+    (False, False): N_(
+        "the training process stopped (exit status {code}); this run ended before its first checkpoint; "
+        "nothing was kept"
+    ),
+}
 # The Train page's starting settings; bench/train_in_app.py measures them in the app and in the CLI.
 DEFAULTS = {"task": tasks.DEFAULT, "attention": "dot", "size": "small", "epochs": 20, "minutes": 5.0}
 FIRST_EPOCH_PROBES = (0.1, 0.25, 0.5, 0.75)  # fractions of epoch 1 at which the probe is traced
@@ -105,7 +136,9 @@ class Job:
     state: str = "starting"  # starting, preparing, running, evaluating, done, cancelled, failed
     stage: str = ""  # a key of STATES: what the process does now
     stage_since: float = 0.0  # time.time() when it began
-    message: str = ""  # why it failed, or how it ended
+    said: str = ""  # why it failed, or how it ended, in English as events.jsonl has it (see `message`)
+    said_id: str | None = None  # its message id, where it has one (ENDINGS, DIED ...): translated when shown
+    said_values: dict[str, Any] = field(default_factory=dict)  # the values of the id's {placeholders}
     progress: Progress | None = None
     losses: list[tuple[float, float]] = field(default_factory=list)  # (epoch as a float, running loss)
     history: list[EpochResult] = field(default_factory=list)
@@ -118,6 +151,12 @@ class Job:
     _proc: subprocess.Popen | None = field(default=None, repr=False)
     _offset: int = field(default=0, repr=False)  # bytes of events.jsonl read so far
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def message(self) -> str:
+        """Why it failed, or how it ended, in the reader's language where attnviz wrote it; an error of
+        the training process ("DataError: ...") stays as that process wrote it, in English."""
+        return _(self.said_id).format(**self.said_values) if self.said_id else self.said
 
     @property
     def running(self) -> bool:
@@ -232,7 +271,8 @@ class Job:
             gold = None if gold is None else frozenset((t, s) for t, s in gold)
             self.snapshots.append(Snapshot(event["epoch"], Trace.from_dict(event["trace"]), gold))
         elif kind == "end":
-            self.state, self.message, self.finished = event["state"], event["message"], event["t"]
+            self.state, self.said, self.finished = event["state"], event["message"], event["t"]
+            self.said_id, self.said_values = event.get("message_id"), event.get("values", {})
             self.saved = Path(event["saved"]) if event.get("saved") else None
 
     def _died(self) -> None:
@@ -240,19 +280,17 @@ class Job:
         the time budget while preparing the data end it at once). Say so, for every reader."""
         code = self._proc.returncode if self._proc is not None else None
         preparing = self.state in ("starting", "preparing")
+        values: dict[str, Any] = {}
         if preparing and (self.folder / "cancel").exists():
-            state, message = "cancelled", "cancelled while preparing the data: nothing was trained yet"
+            state, message_id = "cancelled", CANCELLED_PREPARING
         elif preparing and code == -signal.SIGALRM:
-            state = "failed"
-            message = "the time budget ran out while preparing the data; give it more minutes or less data"
+            state, message_id = "failed", OUT_OF_TIME_PREPARING
         else:
-            how = f"exit status {code}" if code is not None and code >= 0 else "killed"
-            state, message = "failed", f"the training process stopped ({how})"
-            if (self.staging / CONFIG).is_file():
-                message += "; its last checkpoint is kept: keep or discard it below"
-            else:
-                message += f"; {NOTHING_KEPT}"
-        event = {"kind": "end", "t": time.time(), "state": state, "message": message, "saved": None}
+            killed = code is None or code < 0
+            state, message_id = "failed", DIED[killed, (self.staging / CONFIG).is_file()]
+            values = {} if killed else {"code": code}
+        event = {"kind": "end", "t": time.time(), "state": state, "message": message_id.format(**values)}
+        event |= {"message_id": message_id, "values": values, "saved": None}
         self._append(event)
         self._apply(event)  # and no more reading: the job has ended
 
@@ -301,11 +339,13 @@ def check_name(name: str, taken: Collection[str], waiting: Collection[str] = ())
     """Why `name` cannot be a new model's folder name, or None if it can. `waiting`: the names of
     interrupted runs (Runner.interrupted), whose checkpoints a new run of that name would replace."""
     if not NAME_RE.fullmatch(name):
-        return "Use 1-40 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit."
+        return _("Use 1-40 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.")
     if name in taken:
-        return f"A model called {name!r} exists already: choose another name."
+        return _("A model called {name} exists already: choose another name.").format(name=repr(name))
     if name in waiting:
-        return f"An interrupted run called {name!r} is waiting: keep or discard it first."
+        return _("An interrupted run called {name} is waiting: keep or discard it first.").format(
+            name=repr(name)
+        )
     return None
 
 
@@ -337,7 +377,9 @@ class Runner:
             if current is None or not current.running:
                 current = self._running_job() or current  # e.g. started by another server process
             if current is not None and current.running:
-                raise Busy(f"The server is training {current.name!r}; one job at a time.")
+                raise Busy(
+                    _("The server is training {name}; one job at a time.").format(name=repr(current.name))
+                )
             waiting = {p.name for p in self.interrupted()}
             if name in waiting:
                 raise Busy(check_name(name, set(), waiting))
@@ -398,26 +440,32 @@ class Runner:
         """Move an interrupted run's last checkpoint among the user's models, then score it on its test
         split. Pressed in two tabs at once, one moves it and the other finds it kept; nothing raises."""
         name, final = staged.name, self.root / staged.name
+        # Made in the session that pressed the button, so in its language; `name` quoted as repr shows it.
+        quoted = repr(name)
         with models_lock(self.root):
             if not (staged / CONFIG).is_file():  # another tab or server was quicker
                 if (final / CONFIG).is_file():
-                    return Outcome(
-                        True, f"{name!r} is among your models already (kept in another tab).", final
-                    )
-                return Outcome(False, f"The checkpoint of {name!r} is gone (discarded in another tab).")
+                    said = _("{name} is among your models already (kept in another tab).")
+                    return Outcome(True, said.format(name=quoted), final)
+                said = _("The checkpoint of {name} is gone (discarded in another tab).")
+                return Outcome(False, said.format(name=quoted))
             if final.exists():
-                return Outcome(False, f"A model called {name!r} exists already: discard this run instead.")
+                said = _("A model called {name} exists already: discard this run instead.")
+                return Outcome(False, said.format(name=quoted))
             try:
                 load_model(staged)  # a damaged checkpoint stays where it is, to be discarded
                 replace_dir(staged, final)
             except (ModelError, OSError) as err:
-                return Outcome(False, f"Cannot keep {name!r}: {err}")
+                return Outcome(False, _("Cannot keep {name}: {error}").format(name=quoted, error=err))
         try:
             bundle = load_model(final)
             write_metrics(bundle, evaluate(bundle, beams=(1,)))
         except Exception as err:  # noqa: BLE001 - kept all the same; the page says what went wrong
-            return Outcome(True, f"Kept {name!r}, but scoring it on its test split failed: {err}", final)
-        return Outcome(True, f"Kept {name!r} among your models, with its test metrics.", final)
+            said = _("Kept {name}, but scoring it on its test split failed: {error}")
+            return Outcome(True, said.format(name=quoted, error=err), final)
+        return Outcome(
+            True, _("Kept {name} among your models, with its test metrics.").format(name=quoted), final
+        )
 
 
 @dataclass(frozen=True)
@@ -451,19 +499,19 @@ def discard(staged: Path) -> Outcome:
     if staged.parent.name != STAGING:
         raise ValueError(f"{staged} is not a staged training run")
     with models_lock(staged.parent.parent):
+        quoted = repr(staged.name)  # the messages are made in the session that pressed Discard: its language
         if not staged.exists():
             if (staged.parent.parent / staged.name / CONFIG).is_file():
-                return Outcome(
-                    False, f"Not discarded: {staged.name!r} was kept among your models in another tab."
-                )
-            return Outcome(True, f"{staged.name!r} is discarded already (in another tab).")
+                said = _("Not discarded: {name} was kept among your models in another tab.")
+                return Outcome(False, said.format(name=quoted))
+            return Outcome(True, _("{name} is discarded already (in another tab).").format(name=quoted))
         try:
             aside = tempfile.mkdtemp(prefix=f".{staged.name}.", dir=staged.parent)
             os.replace(staged, aside)  # over the empty directory mkdtemp made
         except OSError as err:
-            return Outcome(False, f"Cannot discard {staged.name!r}: {err}")
+            return Outcome(False, _("Cannot discard {name}: {error}").format(name=quoted, error=err))
     shutil.rmtree(aside, ignore_errors=True)
-    return Outcome(True, f"Discarded {staged.name!r}.")
+    return Outcome(True, _("Discarded {name}.").format(name=quoted))
 
 
 def save_upload(data: bytes, root: Path) -> Path:
@@ -508,7 +556,7 @@ def tidy_uploads(root: Path, keep: Path | str | None = None) -> list[Path]:
         else:
             files.append((stat.st_mtime, stat.st_size, path))
     full = False
-    for _, size, path in sorted(files, key=lambda f: f[0], reverse=True):  # newest first
+    for _mtime, size, path in sorted(files, key=lambda f: f[0], reverse=True):  # newest first
         count, total = count + 1, total + size
         full = full or count > UPLOADS_MAX_FILES or total > UPLOADS_MAX_BYTES
         if full:  # this one and every older one
@@ -643,7 +691,9 @@ def run(folder: Path) -> int:
         reporter.write("stage", stage="test", pairs=pairs, estimate_s=estimate)
         saved = publish(root / STAGING / spec["name"], root / spec["name"])
         state = "cancelled" if result.stopped_because == "cancelled" else "done"
-        reporter.write("end", state=state, message=f"stopped: {result.stopped_because}", saved=str(saved))
+        how = result.stopped_because
+        ids = {"message_id": ENDINGS[how]} if how in ENDINGS else {}  # translated where shown
+        reporter.write("end", state=state, message=f"stopped: {how}", saved=str(saved), **ids)
         return 0
     except Exception as err:  # noqa: BLE001 - the page shows it
         reporter.write("end", state="failed", message=f"{type(err).__name__}: {err}", saved=None)

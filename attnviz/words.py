@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnviz.i18n import N_
 from attnviz.trace import Trace
 
 CONTINUES = "\u00b7"  # "·": this piece attaches to the piece on its left
@@ -17,7 +18,7 @@ SPACE = "\u2423"  # "␣": a word starts here (a bare "▁" piece, or a space be
 CONTROL = frozenset({"<pad>", "<s>", "</s>"})  # never part of a word, each one its own column or row
 
 # The key to the piece labels, shown under a map.
-PIECE_KEY = (
+PIECE_KEY = N_(
     "How to read the pieces: a piece that starts with · continues the word on its left (Schul ·en = "
     "Schulen); ␣ marks a word boundary (a space: the word starts there); <unk> is text the model's "
     "vocabulary does not have; </s> ends the sentence."

@@ -107,7 +107,7 @@ else:
         st.query_params.pop("words", None)
         fig = plots.alignment_heatmap(trace, mark_argmax=mark)
     chart(fig, key="heatmap")
-    st.caption(words.PIECE_KEY)
+    st.caption(_(words.PIECE_KEY))
     alignment_table(trace)
 
     st.markdown(

@@ -96,7 +96,7 @@ def _describe(name: str, models: dict[str, Path]) -> str:
     summary = model_summary(str(models[name]))
     task = tasks.find(summary["task"])
     return _("{task}, {attention} attention").format(
-        task=task.title if task else summary["task"], attention=summary["attention"]
+        task=_(task.title) if task else summary["task"], attention=summary["attention"]
     )
 
 

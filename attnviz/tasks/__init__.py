@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from attnviz.i18n import _
 from attnviz.tasks.base import Corpus, DataError, Pair, Rejected, SpanLink, Task, held_out, split
 
 __all__ = [
@@ -78,7 +79,8 @@ def get(name: str) -> Task:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise DataError(f"Unknown task {name!r}: choose one of {', '.join(_REGISTRY)}.") from None
+        said = _("Unknown task {name}: choose one of {tasks}.")
+        raise DataError(said.format(name=repr(name), tasks=", ".join(_REGISTRY))) from None
 
 
 def missing_data(name: str) -> str | None:

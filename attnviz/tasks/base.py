@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from attnviz.i18n import ngettext
+
 SpanLink = tuple[int, int, int, int, bool]  # (src_start, src_end, tgt_start, tgt_end, sure)
 
 
@@ -89,10 +91,14 @@ def split(
 ) -> tuple[tuple[Pair, ...], tuple[Pair, ...], tuple[Pair, ...]]:
     """A seeded shuffle cut into (train, dev, test); the same seed always gives the same cut."""
     if len(pairs) <= test + dev:
-        raise DataError(
-            f"Only {len(pairs)} pair(s): need more than {test + dev} "
-            f"to hold out {dev} for dev and {test} for test and still train."
+        said = ngettext(
+            "Only {n} pair: need more than {needed} to hold out {dev} for dev and {test} for test and still "
+            "train.",
+            "Only {n} pairs: need more than {needed} to hold out {dev} for dev and {test} for test and still "
+            "train.",
+            len(pairs),
         )
+        raise DataError(said.format(n=len(pairs), needed=test + dev, dev=dev, test=test))
     shuffled = list(pairs)
     random.Random(seed).shuffle(shuffled)
     return tuple(shuffled[test + dev :]), tuple(shuffled[test : test + dev]), tuple(shuffled[:test])

@@ -6,10 +6,10 @@ import functools
 import os
 import re
 
+from attnviz.i18n import N_, _
 from attnviz.tasks.base import Corpus, DataError, Pair, Task, split
 
 DING_PATH = "/usr/share/trans/de-en"
-_DING_HINT = "install them with `apt-get install trans-de-en`"
 _MARKUP = re.compile(r"\{[^}]*\}|\[[^\]]*\]")
 _SPACE_BEFORE_PUNCT = re.compile(r" ([.!?,])")
 _SENTENCE_END = (".", "!", "?")
@@ -63,16 +63,19 @@ def read_ding(path: str) -> list[Pair]:
         mtime = os.stat(path).st_mtime
         return list(_read_ding_cached(path, mtime))
     except OSError as e:
-        raise DataError(f"German-English sentences not found at {path}: {_DING_HINT}") from e
+        said = _(
+            "German-English sentences not found at {path}: install them with `apt-get install trans-de-en`"
+        )
+        raise DataError(said.format(path=path)) from e
 
 
 def missing() -> str | None:
     if os.path.isfile(DING_PATH):
         return None
-    return (
-        f"The German-English sentences are not installed ({DING_PATH} is missing): install them with "
+    return _(
+        "The German-English sentences are not installed ({path} is missing): install them with "
         "`sudo apt-get install trans-de-en`, then choose the task again."
-    )
+    ).format(path=DING_PATH)
 
 
 def load(seed: int, path: str | None, size: int | None) -> Corpus:
@@ -82,7 +85,7 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 
 TASK = Task(
     name="de-en",
-    title="German→English",
+    title=N_("German→English"),
     use="translates German sentences into English",
     data="German -> English example sentences of the Ding dictionary (Debian package trans-de-en)",
     load=load,

