@@ -296,17 +296,12 @@ def job_view(job: jobs.Job, owner: bool) -> None:
     elif job.state == "cancelled" and job.saved is None:
         st.warning(md(_("Cancelled: {message}."), message=job.message))
     elif job.saved is not None:
-        # job.message is ours here ("stopped: time budget"); the name is the user's
-        st.success(
-            md(
-                _(
-                    "Saved as **{name}** ({how}). It is now in the model picker of every page; its test "
-                    "metrics are on the Models page."
-                ),
-                name=job.name,
-                how=job.message,
-            )
+        # job.message is ours here ("stopped: time budget"), shown as it is; the name is the user's
+        template = _(
+            "Saved as **{name}** ({how}). It is now in the model picker of every page; its test "
+            "metrics are on the Models page."
         )
+        st.success(md(template.replace("{how}", job.message), name=job.name))
 
 
 sidebar()
