@@ -177,9 +177,9 @@ def test_the_train_page_speaks_korean():
     assert not at.exception
     assert at.title[0].value == "모델 학습하기"
     source = at.radio(key="data_source")
-    assert source.label == "데이터" and source.options == ["내장 과제", "코퍼스 업로드"]
+    assert source.label == "데이터" and source.options == ["내장 작업", "코퍼스 업로드"]
     assert source.value == "Built-in task", "the value is the option, only what is shown is translated"
-    assert at.selectbox(key="task").label == "과제"
+    assert at.selectbox(key="task").label == "작업"
     assert at.number_input(key="epochs").label == "최대 에폭(epoch) 수"
     assert any(w.label == "저장할 모델 이름" for w in at.text_input)
     assert any(b.label == "학습 시작" for b in at.button)
