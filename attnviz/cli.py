@@ -29,7 +29,7 @@ from attnviz.evaluate import evaluate, model_card, write_metrics
 from attnviz.recipes import RECIPES
 from attnviz.tasks import DataError
 from attnviz.tasks.tsv import wide_encoding
-from attnviz.train import Callback, EpochResult, Progress, train
+from attnviz.train import Callback, EpochResult, Progress, start_processes, stop_processes, train
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MAX_FILE_BYTES = 50_000_000  # a regular --input file over this is refused before it is read
@@ -102,12 +102,19 @@ def cmd_train(args: argparse.Namespace) -> None:
     given = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
     cfg = resolve(recipe=args.recipe, **given)
     out = Path(args.out)
-    result = train(cfg, out, callbacks=[ProgressBar()])
+    ranks = start_processes(args.device)  # under torchrun: join the other processes
+    try:
+        result = train(cfg, out, callbacks=[ProgressBar()], device=args.device)
+    finally:
+        stop_processes()
+    if not ranks.main:
+        return
     info = result.bundle.info
+    processes = f", {ranks.world} processes" if ranks.world > 1 else ""
     print(
         f"saved {out} ({result.stopped_because}): best dev {info['dev_metric']} "
         f"{info['best_dev']:.2f} after {info['epochs']} epochs, {info['train_seconds'] / 60:.1f} min, "
-        f"{info['tokens_per_s']:,} target tokens/s"
+        f"{info['tokens_per_s']:,} target tokens/s{processes}"
     )
 
 
@@ -282,6 +289,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--data-size", dest="data_size", type=int, help="pairs to generate / train on")
     t.add_argument("--batch-size", dest="batch_size", type=int)
     t.add_argument("--lr", type=float)
+    t.add_argument(
+        "--device",
+        default="cpu",
+        help="where the training steps run: cpu (default) or cuda (under torchrun: each process its GPU)",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model on its test split; writes metrics.json")

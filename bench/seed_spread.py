@@ -1,12 +1,13 @@
-"""How much of a de-en model's BLEU is the seed? Train one recipe with another seed (or a changed setting)
-and print its dev and test BLEU as one JSON line.
+"""How much of a model's score is the seed? Train one recipe with another seed (or a changed setting, or
+on N processes) and print its dev and test metric as one JSON line.
 
     python bench/seed_spread.py --recipe de-en-dot --seed 2 [--set batch_size=32] [--device cuda]
+    torchrun --standalone --nproc_per_node=2 bench/seed_spread.py --recipe dates-dot --seed 2
 
-Not the shipped models' path: with --device cuda the training steps run on a GPU (cuDNN's GRU, other
-rounding), so the numbers measure the spread between seeds, not what the CPU recipe gives. Decoding
-(dev BLEU each epoch, test BLEU at the end) always runs on the CPU, because search.py's traces are NumPy.
-Run several at once, one process each, on a machine with the cores for it.
+With --device cuda the training steps run on a GPU (cuDNN's GRU, other rounding), so the numbers measure
+the spread between seeds, not what the CPU recipe gives. Decoding (the dev metric each epoch, the test
+metric at the end) always runs on the CPU, because search.py's traces are NumPy. Under torchrun the ranks
+train one model (train.py) and rank 0 prints the line.
 """
 
 from __future__ import annotations
@@ -22,24 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnviz import metrics, search  # noqa: E402
+from attnviz import metrics, search, tasks  # noqa: E402
 from attnviz import train as trainer  # noqa: E402
 from attnviz.config import resolve  # noqa: E402
 from attnviz.tasks import load_task  # noqa: E402
-
-
-def on_cpu(score):
-    """Wrap train.dev_score: move the model to the CPU for decoding, then back."""
-
-    def wrapped(bundle, pairs, task, beam=1):
-        device = next(bundle.model.parameters()).device
-        bundle.model.cpu()
-        with torch.device("cpu"):
-            result = score(bundle, pairs, task, beam)
-        bundle.model.to(device)
-        return result
-
-    return wrapped
 
 
 class Log(trainer.Callback):
@@ -63,10 +50,12 @@ def main() -> None:
     p.add_argument("--model-set", action="append", default=[], help="FIELD=VALUE, a model setting")
     p.add_argument("--data", help="the Ding file, if not at the Debian path")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, help="torch's threads per process (default: torch's own choice)")
     p.add_argument("--out", help="model directory to write (default: none is saved)")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    ranks = trainer.start_processes(args.device)
 
     def parse(items):
         return {k: json.loads(v) for k, v in (s.split("=", 1) for s in items)}
@@ -75,24 +64,30 @@ def main() -> None:
     cfg = replace(cfg, seed=args.seed, data_path=args.data or cfg.data_path, **parse(args.set))
     cfg = replace(cfg, model=replace(cfg.model, **parse(args.model_set)))
     corpus = load_task(cfg.task, seed=cfg.data_seed, path=cfg.data_path, size=cfg.data_size)
-    trainer.dev_score = on_cpu(trainer.dev_score)
     start = time.monotonic()
-    torch.set_default_device(args.device)
     out = Path(args.out) if args.out else None
-    result = trainer.train(cfg, out, corpus=corpus, callbacks=[Log()])
-    torch.set_default_device("cpu")
+    result = trainer.train(cfg, out, corpus=corpus, callbacks=[Log()], device=args.device)
+    trainer.stop_processes()
+    if not ranks.main:
+        return
     bundle = result.bundle
-    bundle.model.cpu().eval()
     hyps = [t.translation for t in search.translate_batch(bundle, [q.source for q in corpus.test])]
+    refs = [q.target for q in corpus.test]
+    metric = tasks.get(cfg.task).metric
     line = {
         "recipe": args.recipe,
         "seed": args.seed,
         "set": args.set + args.model_set,
         "device": args.device,
+        "processes": ranks.world,
         "epochs": len(result.history),
-        "best_dev_bleu": round(bundle.info["best_dev"], 2),
+        "metric": metric,
+        "best_dev": round(bundle.info["best_dev"], 2),
+        "best_dev_loss": round(min(h.dev_loss for h in result.history), 4),
         "averaged": bundle.info.get("averaged_checkpoints", 1),
-        "test_bleu_greedy": round(metrics.bleu(hyps, [q.target for q in corpus.test]), 2),
+        "test_greedy": round(
+            metrics.bleu(hyps, refs) if metric == "bleu" else metrics.exact_match(hyps, refs), 2
+        ),
         "minutes": round((time.monotonic() - start) / 60, 1),
         "stopped": result.stopped_because,
     }
