@@ -21,6 +21,7 @@ from attnviz import metrics, search, tasks
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import METRICS
 from attnviz.config import save_json
+from attnviz.i18n import N_, _
 from attnviz.recipes import NOTES, RECIPES
 from attnviz.tasks import Corpus, DataError, Pair, Task, load_task
 from attnviz.tasks.tsv import read_tsv
@@ -88,8 +89,8 @@ class Measure:
 
 
 MEASURES = {
-    "phoneme_error_rate": Measure(metrics.phoneme_error_rate, "PER", "{:.2f}%"),
-    "word_accuracy": Measure(metrics.word_accuracy, "word acc.", "{:.1f}%"),
+    "phoneme_error_rate": Measure(metrics.phoneme_error_rate, N_("PER"), "{:.2f}%"),
+    "word_accuracy": Measure(metrics.word_accuracy, N_("word acc."), "{:.1f}%"),
 }
 
 
@@ -200,33 +201,38 @@ def write_metrics(bundle: Bundle, result: dict[str, Any]) -> None:
 
 # The scoring function in words, as the Step page says it.
 ATTENTION_USE = {
-    "dot": "dot attention (score = s_t · h_i)",
-    "scaled_dot": "scaled dot attention (score = s_t · h_i / √H)",
-    "general": "general attention (score = s_t · W h_i)",
-    "concat": "concat (Bahdanau) attention (score = v · tanh(W_s s_t + W_h h_i + b))",
-    "none": "no attention: the bottleneck baseline, one fixed latent vector for the whole sentence",
+    "dot": N_("dot attention (score = s_t · h_i)"),
+    "scaled_dot": N_("scaled dot attention (score = s_t · h_i / √H)"),
+    "general": N_("general attention (score = s_t · W h_i)"),
+    "concat": N_("concat (Bahdanau) attention (score = v · tanh(W_s s_t + W_h h_i + b))"),
+    "none": N_("no attention: the bottleneck baseline, one fixed latent vector for the whole sentence"),
 }
 
 
 def _reading(task: Task | None, greedy: dict[str, Any]) -> str:
     """What the greedy numbers mean for someone about to try the model."""
     if task is not None and task.metric == "exact_match":
-        text = f"With greedy decoding {greedy['exact_match']:.1f}% of the test inputs come out exactly right"
+        exact = f"{greedy['exact_match']:.1f}"
         if "phoneme_error_rate" in task.extra_metrics:
-            text += f"; {greedy['phoneme_error_rate']:.1f}% of phonemes are wrong (PER)"
-        return text + "."
+            return _(
+                "With greedy decoding {exact}% of the test inputs come out exactly right; {per}% of "
+                "phonemes are wrong (PER)."
+            ).format(exact=exact, per=f"{greedy['phoneme_error_rate']:.1f}")
+        return _("With greedy decoding {exact}% of the test inputs come out exactly right.").format(
+            exact=exact
+        )
     bleu = greedy["bleu"]
     grade = (
-        "rough: expect the gist of short sentences, with wrong words, and content lost in long ones"
+        _("rough: expect the gist of short sentences, with wrong words, and content lost in long ones")
         if bleu < 10
-        else "understandable but often wrong in detail"
+        else _("understandable but often wrong in detail")
         if bleu < 20
-        else "mostly right on short sentences"
+        else _("mostly right on short sentences")
     )
-    return (
+    return _(
         "BLEU and chrF run from 0 to 100, higher is better (chrF also credits partly right words). "
-        f"At greedy BLEU {bleu:.1f} translations are {grade}."
-    )
+        "At greedy BLEU {bleu} translations are {grade}."
+    ).format(bleu=f"{bleu:.1f}", grade=grade)
 
 
 def _count(value: Any) -> str:
@@ -235,11 +241,23 @@ def _count(value: Any) -> str:
 
 def _training_line(info: dict[str, Any]) -> str:
     if "epochs" not in info:
-        return "- Training: not recorded"
-    return (
-        f"- Training: {info['epochs']} epochs, {info['train_seconds'] / 60:.1f} min on the CPU, "
-        f"{info['tokens_per_s']:,} target tokens/s, stopped: {info.get('stopped_because', '?')}"
+        return _("- Training: not recorded")
+    return _(
+        "- Training: {epochs} epochs, {minutes} min on the CPU, {speed} target tokens/s, stopped: {why}"
+    ).format(
+        epochs=info["epochs"],
+        minutes=f"{info['train_seconds'] / 60:.1f}",
+        speed=f"{info['tokens_per_s']:,}",
+        why=_(STOPPED.get(info.get("stopped_because", "?"), info.get("stopped_because", "?"))),
     )
+
+
+STOPPED = {  # train.py's TrainResult.stopped_because, as a card says it
+    "epochs done": N_("epochs done"),
+    "early stopping": N_("early stopping"),
+    "time budget": N_("time budget"),
+    "cancelled": N_("cancelled"),
+}
 
 
 def _bucket_cell(bucket: dict[str, Any]) -> str:
@@ -263,24 +281,31 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     else:
         command = f"attnviz train --task {task} --attention {cfg.attention} --out {bundle.name}"
     examples = found.examples if found else ()
-    try_it = f" An example to try: “{examples[0]}”" if examples else ""
+    try_it = _(" An example to try: “{example}”").format(example=examples[0]) if examples else ""
+    attention = _(ATTENTION_USE[cfg.attention]) if cfg.attention in ATTENTION_USE else cfg.attention
     lines = [
         f"# {bundle.name}",
         "",
-        f"This model {found.use if found else task}, with {ATTENTION_USE.get(cfg.attention, cfg.attention)}: "
-        f"a GRU encoder-decoder trained on {_count(info.get('train_pairs'))} example pairs.{try_it}",
+        _(
+            "This model {use}, with {attention}: a GRU encoder-decoder trained on {pairs} example pairs."
+        ).format(
+            use=_(found.use) if found else task, attention=attention, pairs=_count(info.get("train_pairs"))
+        )
+        + try_it,
         "",
-        "## How good it is",
+        _("## How good it is"),
         "",
-        f"On {result['pairs']:,} test pairs it never saw in training "
-        "(numbers written by `attnviz evaluate`):",
+        _("On {pairs} test pairs it never saw in training (numbers written by `attnviz evaluate`):").format(
+            pairs=f"{result['pairs']:,}"
+        ),
         "",
-        "| decoding | BLEU | chrF | exact match |" + "".join(f" {MEASURES[n].column} |" for n in extra),
+        _("| decoding | BLEU | chrF | exact match |") + "".join(f" {_(MEASURES[n].column)} |" for n in extra),
         "|---|---|---|---|" + "---|" * len(extra),
     ]
     for key in [k for k in result if k == "greedy" or k.startswith("beam")]:
         q = result[key]
-        name = "greedy" if key == "greedy" else f"beam search, {key.removeprefix('beam')} hypotheses"
+        hypotheses = key.removeprefix("beam")
+        name = _("greedy") if key == "greedy" else _("beam search, {n} hypotheses").format(n=hypotheses)
         row = f"| {name} | {q['bleu']:.2f} | {q['chrf']:.2f} | {q['exact_match']:.1f}% |"
         row += "".join(" " + MEASURES[n].cell.format(q[n]) + " |" for n in extra)
         lines.append(row)
@@ -290,8 +315,10 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     if buckets:
         lines += [
             "",
-            "Greedy BLEU by source length (words), with the number of test sentences and a 95% bootstrap "
-            "interval:",
+            _(
+                "Greedy BLEU by source length (words), with the number of test sentences and a 95% bootstrap "
+                "interval:"
+            ),
             "",
             "| " + " | ".join(buckets) + " |",
             "|" + "---|" * len(buckets),
@@ -301,28 +328,37 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         a = result["alignment"]
         lines += [
             "",
-            "How good an alignment its attention is: the strongest link of each step (argmax) agrees with "
-            f"the gold alignment on {a['accuracy']:.1f}% of target pieces (AER {a['aer']:.1f}%, lower is "
-            f"better; {a['sentences']} sentences, forced decoding of the reference).",
+            _(
+                "How good an alignment its attention is: the strongest link of each step (argmax) agrees "
+                "with the gold alignment on {accuracy}% of target pieces (AER {aer}%, lower is better; "
+                "{sentences} sentences, forced decoding of the reference)."
+            ).format(accuracy=f"{a['accuracy']:.1f}", aer=f"{a['aer']:.1f}", sentences=a["sentences"]),
         ]
     if bundle.name in NOTES:
-        lines += ["", "## Good to know", "", NOTES[bundle.name]]
+        lines += ["", _("## Good to know"), "", " ".join(_(part) for part in NOTES[bundle.name])]
+    tied = _(" (output layer tied to them)") if cfg.tie_output else ""
     lines += [
         "",
-        "## The model",
+        _("## The model"),
         "",
-        f"- Task `{task}`: {found.data if found else task}",
-        f"- Attention `{cfg.attention}`; bidirectional GRU encoder, GRU decoder, hidden {cfg.hidden}, "
-        f"embeddings {cfg.emb}{' (output layer tied to them)' if cfg.tie_output else ''}; "
-        f"{params:,} parameters",
-        f"- Tokenizers: SentencePiece {bundle.src.kind} ({bundle.src.vocab_size} pieces) -> "
-        f"{bundle.tgt.kind} ({bundle.tgt.vocab_size} pieces)",
-        f"- Data: {_count(info.get('train_pairs'))} training, {_count(info.get('dev_pairs'))} dev, "
-        f"{result['pairs']:,} test pairs (the test pairs ship as {TEST_SPLIT})",
+        _("- Task `{task}`: {data}").format(task=task, data=_(found.data) if found else task),
+        _(
+            "- Attention `{attention}`; bidirectional GRU encoder, GRU decoder, hidden {hidden}, "
+            "embeddings {emb}{tied}; {params} parameters"
+        ).format(attention=cfg.attention, hidden=cfg.hidden, emb=cfg.emb, tied=tied, params=f"{params:,}"),
+        _("- Tokenizers: SentencePiece {src} ({src_n} pieces) -> {tgt} ({tgt_n} pieces)").format(
+            src=bundle.src.kind, src_n=bundle.src.vocab_size, tgt=bundle.tgt.kind, tgt_n=bundle.tgt.vocab_size
+        ),
+        _("- Data: {train} training, {dev} dev, {test} test pairs (the test pairs ship as {split})").format(
+            train=_count(info.get("train_pairs")),
+            dev=_count(info.get("dev_pairs")),
+            test=f"{result['pairs']:,}",
+            split=TEST_SPLIT,
+        ),
         _training_line(info),
-        f"- Seed: {train_cfg.seed if train_cfg else '?'}",
+        _("- Seed: {seed}").format(seed=train_cfg.seed if train_cfg else "?"),
         "",
-        "## Reproduce",
+        _("## Reproduce"),
         "",
         "```bash",
         command,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from attnviz.i18n import N_
+
 # The four de-en models share one tokenizer setting, split and size: they differ only in attention.
 _DE_EN = {
     "seed": 1,
@@ -67,7 +69,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 # "Good to know" in each shipped model's card: what a user should know, not how the recipe was found
 # (that history, with its numbers, is in bench/RESULTS.md).
-_DE_EN_FAMILY = (
+_DE_EN_FAMILY = N_(
     "The four de-en models (dot, general, concat and none) share their data, tokenizers, size and "
     "training recipe and differ only in the attention function, so the Compare and Bottleneck pages "
     "compare like with like; none is the bottleneck baseline, one fixed latent vector for the whole "
@@ -76,33 +78,41 @@ _DE_EN_FAMILY = (
     "digits (bench/RESULTS.md)."
 )
 _DE_EN_NOTES = {
-    "dot": (
+    "dot": N_(
         "Its output layer is the target embedding matrix itself (tied, Press & Wolf 2017), which lifted "
         "test BLEU by about 2 points over an untied model of the same size (bench/RESULTS.md)."
     ),
 }
-NOTES: dict[str, str] = {
+# What each card says under "Good to know": paragraphs, each translated where the card is shown.
+NOTES: dict[str, tuple[str, ...]] = {
     "dates-dot": (
-        "How cleanly attention aligns depends on the random start: five seeds of this recipe gave 87.9% "
-        "to 98.3% argmax agreement with the gold links on the dev set, all with 99.6-100% exact match. "
-        "This model is the seed that aligned best on dev. It reads English dates only: other text gets "
-        "a warning and a meaningless date."
+        N_(
+            "How cleanly attention aligns depends on the random start: five seeds of this recipe gave 87.9% "
+            "to 98.3% argmax agreement with the gold links on the dev set, all with 99.6-100% exact match. "
+            "This model is the seed that aligned best on dev. It reads English dates only: other text gets "
+            "a warning and a meaningless date."
+        ),
     ),
     "g2p-dot": (
-        "Input is read in lowercase (the dictionary has no capitals). Phonemes are ARPAbet without "
-        "stress marks (AH, not AH0). Words unlike dictionary English, such as many names, come out worst."
+        N_(
+            "Input is read in lowercase (the dictionary has no capitals). Phonemes are ARPAbet without "
+            "stress marks (AH, not AH0). Words unlike dictionary English, such as many names, come out worst."
+        ),
     ),
     "ko-en-dot": (
-        "It knows a small lexicon and nothing else: about 130 nouns (people, names, animals, food, drinks, "
-        "things), 22 places, 12 time words, 35 adjectives and 45 verbs in the present, past and future, "
-        "in simple sentences - [time] subject [place] [adjective] [object] verb - as statements (-다) and "
-        "yes/no questions (-니, -까). It reads whole words, a noun with its particle as one "
-        "piece (사과를): a word outside its lexicon is read as unknown (<unk>) and named in a warning, and "
-        "its answer for that word is a guess. Korean puts the object, the place and the verb's tense where "
-        "English does not, so its attention map crosses instead of running down the diagonal."
+        N_(
+            "It knows a small lexicon and nothing else: about 130 nouns (people, names, animals, food, "
+            "drinks, things), 22 places, 12 time words, 35 adjectives and 45 verbs in the present, past "
+            "and future, in simple sentences - [time] subject [place] [adjective] [object] verb - as "
+            "statements (-다) and yes/no questions (-니, -까). It reads whole words, a noun with its "
+            "particle as one piece (사과를): a word outside its lexicon is read as unknown (<unk>) and "
+            "named in a warning, and its answer for that word is a guess. Korean puts the object, the "
+            "place and the verb's tense where English does not, so its attention map crosses instead of "
+            "running down the diagonal."
+        ),
     ),
     **{
-        f"de-en-{att}": " ".join(filter(None, [_DE_EN_NOTES.get(att), _DE_EN_FAMILY]))
+        f"de-en-{att}": tuple(filter(None, [_DE_EN_NOTES.get(att), _DE_EN_FAMILY]))
         for att in _DE_EN_ATTENTIONS
     },
 }

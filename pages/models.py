@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import tasks
+from attnviz.evaluate import model_card
+from attnviz.i18n import active
 from pages.lang import _
 from pages.loading import available_models, load_all
 from pages.text import md
@@ -57,6 +59,10 @@ for name, bundle in models.items():
         except (OSError, UnicodeDecodeError) as err:
             st.warning(md(_("The model card README.md could not be read: {error}"), error=err))
             text = ""
+        if text and active() != "en" and bundle.metrics:
+            # The card in the reader's language: written again from the same metrics.json and files,
+            # as `attnviz evaluate` wrote README.md in English.
+            text = model_card(bundle, bundle.metrics)
         if text:
             # Inside its expander (which names the model) the card's own title goes, and its sections
             # become small headings instead of page-sized ones.

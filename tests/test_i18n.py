@@ -18,10 +18,12 @@ from pages.loading import ROOT
 TRANSLATED = (
     "app.py",
     "attnviz/checks.py",
+    "attnviz/evaluate.py",
     "attnviz/explain.py",
     "attnviz/figstyle.py",
     "attnviz/jobs.py",
     "attnviz/plots.py",
+    "attnviz/recipes.py",
     "attnviz/tasks/__init__.py",
     "attnviz/tasks/base.py",
     "attnviz/tasks/dates.py",
@@ -243,3 +245,30 @@ def test_outside_a_script_run_the_session_resolver_says_english():
 
     assert pages.lang._session_language() is None
     assert pages.lang._("Model") == "Model"
+
+
+def test_a_model_card_in_korean_says_the_same_numbers_as_its_english_readme(monkeypatch):
+    """The Models page in Korean writes each card again from the same metrics.json; README.md (what
+    `attnviz evaluate` wrote, in English) is the card of the English page."""
+    from attnviz.checkpoint import load_model
+    from attnviz.evaluate import model_card
+
+    bundle = load_model(ROOT / "models" / "de-en-dot")
+    english = (ROOT / "models" / "de-en-dot" / "README.md").read_text(encoding="utf-8")
+    monkeypatch.setattr(i18n, "_resolver", lambda: "ko")
+    korean = model_card(bundle, bundle.metrics)
+    assert "## 얼마나 좋은가" in korean and "## How good it is" not in korean
+
+    def facts(card: str) -> list[str]:
+        """The numbers of the card's tables and its list of facts (its prose may say 17k as 1만 7천)."""
+        rows = [line for line in card.splitlines() if line.startswith(("|", "- "))]
+        return re.findall(r"\d+(?:[.,]\d+)*", "\n".join(rows))
+
+    assert facts(korean) == facts(english) and len(facts(english)) > 20  # only the words differ
+
+
+def test_the_models_page_in_korean_shows_korean_cards():
+    at = run("pages/models.py", lang="ko")
+    assert not at.exception, at.exception
+    cards = " ".join(m.value for m in at.markdown)
+    assert "얼마나 좋은가" in cards and "독일어 문장을 영어로 번역합니다" in cards

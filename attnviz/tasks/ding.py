@@ -86,8 +86,8 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 TASK = Task(
     name="de-en",
     title=N_("German→English"),
-    use="translates German sentences into English",
-    data="German -> English example sentences of the Ding dictionary (Debian package trans-de-en)",
+    use=N_("translates German sentences into English"),
+    data=N_("German -> English example sentences of the Ding dictionary (Debian package trans-de-en)"),
     load=load,
     examples=(
         "Ich habe keine Zeit.",

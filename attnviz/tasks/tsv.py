@@ -112,8 +112,8 @@ def load(seed: int, path: str | None, size: int | None) -> Corpus:
 TASK = Task(
     name="tsv",
     title=N_("your own file"),
-    use="maps its own training file's sources to targets",
-    data="a user's own source<TAB>target file",
+    use=N_("maps its own training file's sources to targets"),
+    data=N_("a user's own source<TAB>target file"),
     load=load,  # an upload may be words or characters: unigram pieces (the default kinds) decide
     from_file=True,
 )
