@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz import explain, plots
+from attnviz import explain, plots, stepfig
 from attnviz.trace import Trace
 from pages.lang import _
 from pages.layout import chart
@@ -148,7 +148,26 @@ def draw_step(trace: Trace, t: int) -> None:
     draw_output(trace, t, bundle.config.tie_output)
 
 
+def draw_onescreen(trace: Trace, t: int) -> None:
+    """Decoder step t (0-based) as one figure, as the lecture draws it (attnviz/stepfig.py)."""
+    st.subheader(
+        _("Step {step} of {steps}: emits “{piece}”").format(
+            step=t + 1, steps=trace.num_steps, piece=literal(trace.target_pieces[t])
+        )
+    )
+    fig = stepfig.step_figure(trace, t)
+    fig.update_layout(title=None, margin_t=30)  # the heading above says it
+    chart(fig, key="stepfig")
+    st.caption(
+        _(
+            "Hover over a box or bar for its number. Boxes show the first {D} of {H} dimensions; the "
+            "colours of every vector share one scale. Turn “One screen” off for every number of the step."
+        ).format(D=stepfig.shown_dims(trace), H=trace.encoder_states.shape[1])
+    )
+
+
 SECONDS_PER_STEP = (0.5, 1.0, 2.0, 3.0, 5.0)
+VIEWS = ("long", "one")  # view= in the URL: every number step by step, or one screen
 
 
 def step_view(trace: Trace, T: int) -> None:
@@ -172,8 +191,12 @@ def step_view(trace: Trace, T: int) -> None:
         state.step = state[key]
 
     c1, c2 = st.columns(2)
-    c1.button(_("◀ Previous"), on_click=move, args=(-1,), disabled=state.playing or state.step <= 1)
-    c2.button(_("Next ▶"), on_click=move, args=(1,), disabled=state.playing or state.step >= T)
+    c1.button(
+        _("◀ Previous"), on_click=move, args=(-1,), disabled=state.playing or state.step <= 1, shortcut="Left"
+    )
+    c2.button(
+        _("Next ▶"), on_click=move, args=(1,), disabled=state.playing or state.step >= T, shortcut="Right"
+    )
     if T > 1:
         # A slider of its own for each step: the browser echoes a slider's value back a moment after the
         # server moved it, and during playback that echo (the step before) would pull the step back.
@@ -190,7 +213,7 @@ def step_view(trace: Trace, T: int) -> None:
             disabled=state.playing,
         )
     st.query_params["step"] = str(state.step)  # before the step is drawn: the URL never lags it
-    draw_step(trace, state.step - 1)
+    (draw_onescreen if state.onescreen else draw_step)(trace, state.step - 1)
     state.drawn = state.step
     if state.playing and state.step >= T:  # the last step is drawn: stop the timer (a whole-page run)
         state.playing = False
@@ -212,6 +235,20 @@ with walk:
             state.step = start
             state.playing = False
         state.setdefault("playing", False)
+        if "onescreen" not in state:  # a link's view, once; then the switch's own state
+            state.onescreen = url_choice("view", VIEWS, "long") == "one"
+        one = st.toggle(
+            _("One screen"),
+            key="onescreen",
+            help=_(
+                "The whole step in one figure, as the lecture draws it: encoder states, scores, softmax, "
+                "context, concatenation and the next pieces. The link keeps it: view=one."
+            ),
+        )
+        if one:
+            st.query_params["view"] = "one"
+        else:
+            st.query_params.pop("view", None)
         state.drawn = 0  # a whole-page run: nothing of the fragment is drawn yet
 
         def toggle_play() -> None:
@@ -233,6 +270,14 @@ with walk:
         )
         st.query_params["speed"] = f"{speed:g}"
         st.fragment(step_view, run_every=speed if state.playing else None)(trace, T)
+        if one:
+            st.download_button(
+                _("Download the animation (HTML: plays in a browser, offline)"),
+                data=lambda: stepfig.animated_figure(trace, state.step - 1).to_html(include_plotlyjs=True),
+                file_name="attnviz-steps.html",
+                mime="text/html",
+                on_click="ignore",
+            )
 
 with sandbox:
     st.markdown(

@@ -284,8 +284,11 @@ def test_models_overview_reads_each_models_metrics():
     at = page("pages/models.py")
     assert not at.exception
     table = at.dataframe[0].value.set_index("model")
-    assert set(table.index) == set(available_models())
+    models = available_models()
+    assert set(table.index) == set(models)
     for name in table.index:
+        if models[name].parent.name != "models":
+            continue  # a model an earlier test kept in the user's folder: it may have no beam-5 score
         bundle = shipped(name)
         score = "bleu" if bundle.metrics["task"] == "de-en" else "exact_match"
         assert table.loc[name, "greedy"] == bundle.metrics["greedy"][score]

@@ -24,6 +24,7 @@ TRANSLATED = (
     "attnviz/jobs.py",
     "attnviz/plots.py",
     "attnviz/recipes.py",
+    "attnviz/stepfig.py",
     "attnviz/tasks/__init__.py",
     "attnviz/tasks/base.py",
     "attnviz/tasks/dates.py",
