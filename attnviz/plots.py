@@ -465,7 +465,10 @@ def bucket_chart(table: pd.DataFrame, min_n: int = 20) -> go.Figure:
         low, high = mine.ci_low.fillna(bleu), mine.ci_high.fillna(bleu)  # no interval: bars of length 0
         fig.add_trace(
             go.Bar(
-                x=[f"{b} words (n={n})" for b, n in zip(mine.bucket, mine.n, strict=True)],
+                x=[
+                    _("{bucket} words (n={n})").format(bucket=b, n=n)
+                    for b, n in zip(mine.bucket, mine.n, strict=True)
+                ],
                 y=bleu.tolist(),
                 name=model,
                 marker_opacity=[1.0 if n >= min_n else 0.35 for n in mine.n],
