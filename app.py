@@ -15,6 +15,9 @@ st.set_page_config(
 pages = [
     st.Page("pages/translate.py", title=_("Translate"), icon=":material/translate:", default=True),
     st.Page("pages/step.py", title=_("Step through"), icon=":material/steps:", url_path="step"),
+    st.Page(
+        "pages/lecture.py", title=_("Lecture walk-through"), icon=":material/school:", url_path="lecture"
+    ),
     st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare:", url_path="compare"),
     st.Page("pages/bottleneck.py", title=_("Bottleneck"), icon=":material/compress:", url_path="bottleneck"),
     st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),

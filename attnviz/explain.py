@@ -179,12 +179,12 @@ def context_formula(trace: Trace, t: int, shown: int = 3) -> str:
 
 
 def output_formula(trace: Trace, t: int, shown: int = 3) -> str:
-    """p(y_t | ...) = softmax(W_out tanh(W_c [c_t; s_t]) + b): the top pieces and their probabilities."""
+    """p(y_t | ...) = softmax(W_out tanh(W_c [c_t; s_t] + b_c) + b): the top pieces, their probabilities."""
     pieces = [
         f"p(\\text{{{tex_label(p)}}}) = {fmt(float(q))}"
         for p, q in zip(trace.topk_pieces[t][:shown], trace.topk_probs[t][:shown], strict=True)
     ]
-    attentional = f"\\tilde h_{{{t + 1}}} = \\tanh(W_c [c_{{{t + 1}}}; s_{{{t + 1}}}])"
+    attentional = f"\\tilde h_{{{t + 1}}} = \\tanh(W_c [c_{{{t + 1}}}; s_{{{t + 1}}}] + b_c)"
     return _rows([attentional], 1) if not pieces else _rows([attentional, *pieces], 2)
 
 
@@ -221,7 +221,7 @@ def attentional_rows(trace: Trace, t: int) -> list[tuple[str, np.ndarray]]:
     return [
         (_("context c{t}").format(t=t + 1), trace.context[t]),
         (_("state s{t}").format(t=t + 1), trace.hidden[t]),
-        (_("tanh(W_c[c; s]) (attentional)"), trace.attentional[t]),
+        (_("tanh(W_c[c; s] + b_c) (attentional)"), trace.attentional[t]),
     ]
 
 
@@ -284,3 +284,106 @@ def sandbox_context_formula(weights: np.ndarray, context: np.ndarray) -> str:
     """c = 0.997 h1 + 0.00247 h2 + ... = (0.997, ...): the sandbox's weighted sum of its states h1, h2, ..."""
     terms = " + ".join(f"{fmt(float(w))}\\,h{i + 1}" for i, w in enumerate(weights))
     return f"c = {terms} = (" + ", ".join(fmt(float(x)) for x in context) + ")"
+
+
+# The lecture's walk-through (pages/lecture.py): the same numbers in the lecture's notation, h_i^e for the
+# encoder states (h_i elsewhere in the app), h_t^d for the decoder states (s_t elsewhere), h_0^d = s_0.
+
+START = "<START>"  # how the lecture writes the piece the decoder reads first (the tokenizer's BOS, <s>)
+
+
+def lecture_previous(trace: Trace, t: int) -> str:
+    """The piece the decoder reads at step t (0-based): <START> first, then the piece emitted before."""
+    return START if t == 0 else trace.target_pieces[t - 1]
+
+
+def bridge_input(trace: Trace) -> np.ndarray:
+    """(H,) what the bridge reads: the forward direction's last state (the first half of h_S^e) and the
+    backward direction's last state (the second half of h_1^e: it read the sentence right to left)."""
+    half = trace.encoder_states.shape[1] // 2
+    return np.concatenate([trace.encoder_states[-1, :half], trace.encoder_states[0, half:]])
+
+
+def bridge_recompute(trace: Trace, model) -> np.ndarray:
+    """(H,) h_0^d recomputed with the model's own bridge: tanh(W_b [h_S→; h_1←] + b_b)."""
+    bridge = model.decoder.bridge
+    W, b = bridge.weight.detach().double().numpy(), bridge.bias.detach().double().numpy()
+    return np.tanh(W @ bridge_input(trace).astype(np.float64) + b)
+
+
+def gru_recompute(trace: Trace, model, t: int) -> np.ndarray:
+    """(H,) h_t^d recomputed with the model's own GRU cell from h_{t-1}^d and the piece read at step t."""
+    import torch
+
+    rnn = model.decoder.rnn
+    previous = trace.latent if t == 0 else trace.hidden[t - 1]
+    piece = 2 if t == 0 else int(trace.target_ids[t - 1])  # 2 is the tokenizer's BOS
+    with torch.no_grad():
+        x = model.decoder.embed(torch.tensor([piece]))
+        h = torch.gru_cell(
+            x,
+            torch.from_numpy(np.asarray(previous, np.float32))[None],
+            rnn.weight_ih_l0,
+            rnn.weight_hh_l0,
+            rnn.bias_ih_l0,
+            rnn.bias_hh_l0,
+        )
+    return h[0].numpy()
+
+
+def attentional_recompute(trace: Trace, model, t: int) -> np.ndarray:
+    """(H,) tanh(W_c [c_t; h_t^d] + b_c) recomputed with the model's own W_c from the Trace's vectors."""
+    combine = model.decoder.combine
+    W, b = combine.weight.detach().double().numpy(), combine.bias.detach().double().numpy()
+    joined = np.concatenate([trace.context[t], trace.hidden[t]]).astype(np.float64)
+    return np.tanh(W @ joined + b)
+
+
+def vocab_recompute(trace: Trace, model, t: int) -> np.ndarray:
+    """(V,) the distribution over the next piece recomputed from the attentional vector with W_out, b."""
+    out = model.decoder.out
+    W, b = out.matrix().detach().double().numpy(), out.bias.detach().double().numpy()
+    return softmax(trace.attentional[t].astype(np.float64) @ W + b)
+
+
+def lecture_hidden_formula(trace: Trace, t: int) -> str:
+    """h_t^d = GRU(h_{t-1}^d, e(previous piece)) in the lecture's notation (1-based in the formula)."""
+    previous = tex_label(lecture_previous(trace, t))
+    return f"h^d_{{{t + 1}}} = \\mathrm{{GRU}}(h^d_{{{t}}},\\ e(\\text{{{previous}}}))"
+
+
+LECTURE_SCORES_TEX = {
+    "dot": "\\operatorname{{score}}_i = (h^d_{{{t}}})^\\top h^e_i",
+    "scaled_dot": "\\operatorname{{score}}_i = \\frac{{(h^d_{{{t}}})^\\top h^e_i}}{{\\sqrt{{{H}}}}}",
+    "general": "\\operatorname{{score}}_i = (h^d_{{{t}}})^\\top (W h^e_i)",
+    "concat": "\\operatorname{{score}}_i = v^\\top \\tanh(W_s h^d_{{{t}}} + W_h h^e_i + b)",
+}
+
+
+def lecture_score_definition(trace: Trace, t: int) -> str:
+    """The model's own scoring function at step t in the lecture's notation."""
+    return LECTURE_SCORES_TEX[trace.attention].format(t=t + 1, H=trace.encoder_states.shape[1])
+
+
+def lecture_context_formula(trace: Trace, t: int, shown: int = 3) -> str:
+    """c_t = sum_i alpha_i h_i^e = 0.91 h_3^e + ... : the weighted sum of encoder states, written right."""
+    weights = trace.weights[t]
+    order = np.argsort(-weights)[:shown]
+    terms = [f"{fmt(float(weights[i]))}\\, h^e_{{{i + 1}}}" for i in order]
+    more = " + \\dots" if len(weights) > shown else ""
+    S = len(weights)
+    return f"c_{{{t + 1}}} = \\sum_{{i=1}}^{{{S}}} \\alpha_i h^e_i = " + " + ".join(terms) + more
+
+
+def lecture_output_formula(trace: Trace, t: int) -> str:
+    """The attentional vector and the distribution over the vocabulary, in the lecture's notation."""
+    step = t + 1
+    return (
+        f"\\tilde h_{{{step}}} = \\tanh(W_c [c_{{{step}}}; h^d_{{{step}}}] + b_c),\\quad "
+        f"p(y_{{{step}}}) = \\operatorname{{softmax}}(W_{{out}}^\\top \\tilde h_{{{step}}} + b)"
+    )
+
+
+def lecture_score_formula(trace: Trace, t: int, shown: int = 4, per_line: int = 2) -> str:
+    """score_formula with the encoder states written h_i^e, as the lecture does."""
+    return score_formula(trace, t, shown, per_line).replace("h_{", "h^e_{")

@@ -262,17 +262,17 @@ def _source_axis(fig: go.Figure, trace: Trace, yaxis: str, width: float, height:
 
 # The y axis of the score chart names the model's own scoring function (attention.py).
 SCORE_AXIS = {
-    "dot": "score s·h",
-    "scaled_dot": "score s·h / √H",
-    "general": "score s·(W h)",
-    "concat": "score v·tanh(W_s s + W_h h + b)",
+    "dot": N_("score s·h"),
+    "scaled_dot": N_("score s·h / √H"),
+    "general": N_("score s·(W h)"),
+    "concat": N_("score v·tanh(W_s s + W_h h + b)"),
 }
 
 
 def score_chart(trace: Trace, t: int, width: float = WIDE_WIDTH) -> go.Figure:
     """Step t's raw scores (before the softmax), one bar per source piece."""
     fig = go.Figure(_bars(trace.source_pieces, trace.scores[t], "score", BLUE, ".3g", width))
-    return _source_axis(fig, trace, SCORE_AXIS.get(trace.attention, "score"), width)
+    return _source_axis(fig, trace, _(SCORE_AXIS.get(trace.attention, N_("score"))), width)
 
 
 def weight_chart(
@@ -292,7 +292,7 @@ def weight_chart(
         bars.marker.pattern = {"shape": "/"}
         fig.add_trace(bars)
     fig.update_yaxes(range=[0, 1.15])
-    return _source_axis(fig, trace, "softmax weight", width)
+    return _source_axis(fig, trace, _("softmax weight"), width)
 
 
 def topk_chart(trace: Trace, t: int) -> go.Figure:
@@ -412,7 +412,7 @@ def coverage_chart(trace: Trace, coverage: np.ndarray, width: float = HALF_WIDTH
     """Total attention per source piece: pieces near 0 were never looked at, above 1 looked at often."""
     fig = go.Figure(_bars(trace.source_pieces, coverage, "coverage", BLUE, ".2f", width))
     fig.add_hline(y=1.0, line_dash="dot", line_color=GREY)
-    return _source_axis(fig, trace, "total attention", width)
+    return _source_axis(fig, trace, _("total attention"), width)
 
 
 def entropy_chart(trace: Trace, entropy: np.ndarray, width: float = HALF_WIDTH) -> go.Figure:

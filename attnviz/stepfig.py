@@ -202,7 +202,11 @@ def _step_layout(trace: Trace, t: int) -> dict:
             1.0,
             _("Encoder states h<sub>i</sub> (first {D} of {H} dimensions)").format(D=D, H=H),
         ),
-        (RIGHT, 0.905, _("Decoder state s, context c, [c; s]<br>and h̃ = tanh(W<sub>c</sub>[c; s])")),
+        (
+            RIGHT,
+            0.905,
+            _("Decoder state s, context c, [c; s]<br>and h̃ = tanh(W<sub>c</sub>[c; s] + b<sub>c</sub>)"),
+        ),
         (RIGHT, 0.37, _("Next piece p(y<sub>{step}</sub>)").format(step=step)),
     ]
     if has_attention(trace):

@@ -24,6 +24,14 @@ _BROKEN_UP = [
 ]
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def sub(number: int) -> str:
+    """A number in Unicode subscript digits, for formulas in plain text: sub(12) == "₁₂"."""
+    return str(number).translate(_SUBSCRIPT)
+
+
 def literal(text: object) -> str:
     """`text` escaped so that Streamlit's Markdown shows it as typed: no link (bare URLs included),
     image, emphasis, LaTeX ($), colour (:red[...]), emoji or icon (:smile:), heading, arrow or HTML.

@@ -39,6 +39,7 @@ TRANSLATED = (
     "pages/compare.py",
     "pages/lang.py",
     "pages/layout.py",
+    "pages/lecture.py",
     "pages/models.py",
     "pages/params.py",
     "pages/step.py",
@@ -221,6 +222,7 @@ def test_the_language_survives_a_page_change():
     [
         "pages/translate.py",
         "pages/step.py",
+        "pages/lecture.py",
         "pages/compare.py",
         "pages/bottleneck.py",
         "pages/train.py",
