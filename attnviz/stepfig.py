@@ -13,8 +13,6 @@ as a file saved from the page, with no server). The hover shows every drawn numb
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import plotly.graph_objects as go
 
@@ -37,7 +35,7 @@ from attnviz.i18n import _
 from attnviz.trace import Trace
 
 DIMS = 8  # dimensions of each vector drawn (the first ones); the hover says each number
-HEIGHT = 540  # px: the figure with the page's step controls above it fits a 1024x768 projector
+HEIGHT = 540  # px: one step; with the animation's controls under it (CONTROLS) it fits a 1024x768 projector
 # px the source axis has at a projector's 1024x768: the left panel's share of a full-width chart.
 SOURCE_WIDTH = 0.58 * WIDE_WIDTH
 LEFT, RIGHT = (0.0, 0.58), (0.7, 1.0)  # the two panels' shares of the width
@@ -338,6 +336,7 @@ def step_figure(trace: Trace, t: int) -> go.Figure:
 
 
 SPEEDS = (0.5, 1.0, 2.0)  # seconds per step of the animation's play buttons
+CONTROLS = 140  # px under the figure for the animation's buttons and slider
 
 
 def animated_figure(trace: Trace, start: int = 0) -> go.Figure:
@@ -351,29 +350,40 @@ def animated_figure(trace: Trace, start: int = 0) -> go.Figure:
         for k, name in enumerate(names)
     ]
 
-    def play(seconds: float) -> dict:
+    def play(seconds: float) -> dict:  # from the step shown on ("fromcurrent"), not from step 1
         ms = int(seconds * 1000)
         return {
             "label": _("▶ {seconds:g} s per step").format(seconds=seconds),
             "method": "animate",
-            "args": [None, {"frame": {"duration": ms, "redraw": True}, "transition": {"duration": 0}}],
+            "args": [
+                None,
+                {
+                    "frame": {"duration": ms, "redraw": True},
+                    "transition": {"duration": 0},
+                    "fromcurrent": True,
+                },
+            ],
         }
 
     pause = {
-        "label": _("⏸ Pause"),
+        "label": _("‖ Pause"),
         "method": "animate",
         "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}],
     }
+    # Below the figure's own x labels: a row of buttons, then the slider across the whole width, placed
+    # in pixels (paper coordinates are fractions of the plot area's height).
+    margin = fig.layout.margin
+    area = HEIGHT - margin.t - margin.b
     fig.update_layout(
-        height=HEIGHT + 110,
-        margin={**fig.layout.margin.to_plotly_json(), "b": fig.layout.margin.b + 110},
+        height=HEIGHT + CONTROLS,
+        margin={**margin.to_plotly_json(), "b": margin.b + CONTROLS},
         updatemenus=[
             {
                 "type": "buttons",
                 "direction": "right",
                 "buttons": [play(s) for s in SPEEDS] + [pause],
                 "x": 0.0,
-                "y": -0.02 - math.ceil(fig.layout.margin.b) / (HEIGHT + 110),
+                "y": -(margin.b + 6) / area,
                 "xanchor": "left",
                 "yanchor": "top",
                 "pad": {"t": 0},
@@ -383,9 +393,9 @@ def animated_figure(trace: Trace, start: int = 0) -> go.Figure:
             {
                 "active": start,
                 "currentvalue": {"prefix": _("Decoder step") + " "},
-                "x": 0.45,
-                "len": 0.55,
-                "y": -0.02 - math.ceil(fig.layout.margin.b) / (HEIGHT + 110),
+                "x": 0.0,
+                "len": 1.0,
+                "y": -(margin.b + 46) / area,
                 "yanchor": "top",
                 "steps": [
                     {

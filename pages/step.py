@@ -9,6 +9,7 @@ from attnviz.trace import Trace
 from pages.lang import _
 from pages.layout import chart
 from pages.params import url_choice, url_float, url_int
+from pages.player import player
 from pages.text import literal
 from pages.widgets import sentence_input, sidebar, trace_or_message
 
@@ -148,21 +149,36 @@ def draw_step(trace: Trace, t: int) -> None:
     draw_output(trace, t, bundle.config.tie_output)
 
 
-def draw_onescreen(trace: Trace, t: int) -> None:
-    """Decoder step t (0-based) as one figure, as the lecture draws it (attnviz/stepfig.py)."""
-    st.subheader(
-        _("Step {step} of {steps}: emits “{piece}”").format(
-            step=t + 1, steps=trace.num_steps, piece=literal(trace.target_pieces[t])
-        )
-    )
-    fig = stepfig.step_figure(trace, t)
-    fig.update_layout(title=None, margin_t=30)  # the heading above says it
-    chart(fig, key="stepfig")
+def onescreen(trace: Trace, T: int, seconds: float) -> None:
+    """The whole walk as one figure, as the lecture draws a step (attnviz/stepfig.py), with every step as
+    a plotly frame: play, pause, speed and the step slider run in the browser, the keyboard and the URL
+    (step=, speed=) are pages/player.py's."""
+    state = st.session_state
+    speed = min(stepfig.SPEEDS, key=lambda s: abs(s - seconds))  # the nearest of the figure's speeds
+    st.query_params["step"] = str(state.step)
+    st.query_params["speed"] = f"{speed:g}"
+    chart(stepfig.animated_figure(trace, state.step - 1), key="stepfig")
+
+    def settled(step: int, seconds: float | None) -> None:
+        state.step = min(max(step, 1), T)
+        if seconds is not None:
+            state.onescreen_speed = seconds
+
+    player("stepfig", state.step, settled, stepfig.SPEEDS, speed, label=_("Decoder step"), scroll=True)
     st.caption(
         _(
-            "Hover over a box or bar for its number. Boxes show the first {D} of {H} dimensions; the "
-            "colours of every vector share one scale. Turn “One screen” off for every number of the step."
+            "Keys: Left/Right a step back/on, Home/End the first/last step, Space plays or pauses (Tab "
+            "reaches the figure's buttons and slider too). Hover over a box or bar for its number. Boxes "
+            "show the first {D} of {H} dimensions; the colours of every vector share one scale. Turn “One "
+            "screen” off for every number of the step."
         ).format(D=stepfig.shown_dims(trace), H=trace.encoder_states.shape[1])
+    )
+    st.download_button(
+        _("Download the animation (HTML: plays in a browser, offline)"),
+        data=lambda: stepfig.animated_figure(trace, state.step - 1).to_html(include_plotlyjs=True),
+        file_name="attnviz-steps.html",
+        mime="text/html",
+        on_click="ignore",
     )
 
 
@@ -213,7 +229,7 @@ def step_view(trace: Trace, T: int) -> None:
             disabled=state.playing,
         )
     st.query_params["step"] = str(state.step)  # before the step is drawn: the URL never lags it
-    (draw_onescreen if state.onescreen else draw_step)(trace, state.step - 1)
+    draw_step(trace, state.step - 1)
     state.drawn = state.step
     if state.playing and state.step >= T:  # the last step is drawn: stop the timer (a whole-page run)
         state.playing = False
@@ -249,35 +265,32 @@ with walk:
             st.query_params["view"] = "one"
         else:
             st.query_params.pop("view", None)
-        state.drawn = 0  # a whole-page run: nothing of the fragment is drawn yet
+        if not one:
+            state.drawn = 0  # a whole-page run: nothing of the fragment is drawn yet
 
-        def toggle_play() -> None:
-            if not state.playing and state.step >= T:
-                state.step = 1  # play again from the start
-            state.playing = not state.playing
+            def toggle_play() -> None:
+                if not state.playing and state.step >= T:
+                    state.step = 1  # play again from the start
+                state.playing = not state.playing
 
-        p1, p2 = st.columns([1, 2])
-        p1.button(
-            _("⏸ Pause") if state.playing else _("▶ Play all steps"),
-            on_click=toggle_play,
-            disabled=T <= 1,
-        )
-        speed = p2.select_slider(
-            _("Seconds per step"),
-            options=SECONDS_PER_STEP,
-            value=url_choice("speed", SECONDS_PER_STEP, 1.0),
-            key="speed",
-        )
-        st.query_params["speed"] = f"{speed:g}"
-        st.fragment(step_view, run_every=speed if state.playing else None)(trace, T)
-        if one:
-            st.download_button(
-                _("Download the animation (HTML: plays in a browser, offline)"),
-                data=lambda: stepfig.animated_figure(trace, state.step - 1).to_html(include_plotlyjs=True),
-                file_name="attnviz-steps.html",
-                mime="text/html",
-                on_click="ignore",
+            p1, p2 = st.columns([1, 2])
+            p1.button(
+                _("⏸ Pause") if state.playing else _("▶ Play all steps"),
+                on_click=toggle_play,
+                disabled=T <= 1,
             )
+            speed = p2.select_slider(
+                _("Seconds per step"),
+                options=SECONDS_PER_STEP,
+                value=url_choice("speed", SECONDS_PER_STEP, 1.0),
+                key="speed",
+            )
+            st.query_params["speed"] = f"{speed:g}"
+            st.fragment(step_view, run_every=speed if state.playing else None)(trace, T)
+        else:
+            state.playing = False
+            speed = state.get("onescreen_speed") or url_choice("speed", SECONDS_PER_STEP, 1.0)
+            onescreen(trace, T, speed)
 
 with sandbox:
     st.markdown(

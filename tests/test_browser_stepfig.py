@@ -1,54 +1,107 @@
-"""The one-screen step view in Chromium: it plays by itself, pauses, steps with the keyboard, a link
-restores it, and at a projector's 1024x768 it fits without sideways scrolling or overlapping labels."""
+"""The one-screen step view in Chromium: its animation plays in the browser, pauses, steps with the
+keyboard, a link restores it, and at a projector's 1024x768 it fits without sideways scrolling or
+overlapping labels."""
 
 from __future__ import annotations
 
 import re
-import time
 
-from test_browser import _shot, _step_shown, browser, page, server  # noqa: F401
+from test_browser import _shot, browser, page, server  # noqa: F401
 
 URL = "/step?model=de-en-concat&s=Ich+habe+keine+Zeit.&view=one&speed=2"
+# Messages the page has sent its server: WebSocket.send counted from the page's start (add_init_script).
+COUNT_SENDS = """() => {
+  const send = WebSocket.prototype.send;
+  window.__sends = 0;
+  WebSocket.prototype.send = function (...args) { window.__sends += 1; return send.apply(this, args); };
+}"""
+WEBSOCKET_SENDS = "() => window.__sends"
 
 
-def _heading(pg) -> int:
-    fresh = '[data-testid="stElementContainer"][data-stale="false"] h3'
-    return int(pg.locator(fresh, has_text=re.compile(r"^Step \d+ of")).first.inner_text().split()[1])
+def _shown(pg) -> int:
+    """The step the figure shows, from its own title ("Step k of T: ...")."""
+    title = pg.evaluate("() => document.querySelector('.js-plotly-plot .gtitle')?.textContent ?? ''")
+    return int(title.split()[1]) if title.startswith("Step ") else 0
 
 
-def test_one_screen_plays_pauses_steps_by_keyboard_and_lives_in_the_url(server, page):  # noqa: F811
+def _url_step(pg) -> int:
+    return int(re.search(r"[?&]step=(\d+)", pg.url).group(1))
+
+
+def _watch(pg, seconds: float) -> list[int]:
+    seen = []
+    for _ in range(int(seconds * 4)):
+        seen.append(_shown(pg))
+        pg.wait_for_timeout(250)
+    return seen
+
+
+def test_one_screen_plays_in_the_browser_by_keyboard_and_lives_in_the_url(server, page):  # noqa: F811
+    """Play, pause, speed and steps run in the browser (no message to the server while it plays), by
+    keyboard: Space, arrows, Home/End, Tab and Enter on the figure's own buttons; step and speed in the
+    URL, a copied link restores them, and the long view carries on at the step shown."""
+    page.add_init_script(COUNT_SENDS)
     page.goto(f"{server}{URL}&step=2")
     page.locator(".js-plotly-plot .heatmaplayer").first.wait_for()
-    assert _heading(page) == 2
-    page.get_by_role("button", name="▶ Play all steps").click()
-    deadline = time.monotonic() + 60
-    while _heading(page) < 4 and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    assert _heading(page) >= 4  # it advanced by itself
-    page.get_by_role("button", name="⏸ Pause").click()
-    page.get_by_role("button", name="▶ Play all steps").wait_for()
-    page.wait_for_timeout(2500)
-    paused = _step_shown(page)
-    page.wait_for_timeout(4500)  # two ticks' worth: nothing moves while paused
-    assert _step_shown(page) == paused and len(set(paused)) == 1, paused
-    # The keyboard: Tab to Previous and press Enter; and the arrow-key shortcut.
-    button = page.get_by_role("button", name="◀ Previous")
-    button.focus()
-    page.keyboard.press("Enter")
-    page.get_by_text(f"Step {paused[0] - 1} of").first.wait_for()
-    page.evaluate("() => document.activeElement.blur()")  # the shortcut, with no widget focused
-    page.keyboard.press("ArrowRight")
-    page.get_by_text(f"Step {paused[0]} of").first.wait_for()
+    page.locator(".updatemenu-button[tabindex='0']").first.wait_for(state="attached")  # the player is on
+    assert _shown(page) == 2
+    page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1000)
-    assert _step_shown(page) == paused
-    assert "view=one" in page.url and "speed=2" in page.url
-    # A fresh tab on the copied link shows the same step in the same view.
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press(" ")  # plays from the step shown, at the link's 2 s per step
+    sent = page.evaluate(WEBSOCKET_SENDS)
+    seen = _watch(page, 5)
+    assert seen[0] in (2, 3) and 4 in seen and sorted(seen) == seen, seen  # on from step 2, not step 1
+    assert page.evaluate(WEBSOCKET_SENDS) == sent, "playing asked the server for something"
+    page.keyboard.press(" ")  # pauses
+    page.wait_for_timeout(800)
+    paused = _shown(page)
+    assert _watch(page, 4) == [paused] * 16  # nothing moves while paused
+    assert _url_step(page) == paused
+    # Left/Right, Home/End, with no widget focused; the URL follows.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(600)
+    assert _shown(page) == paused - 1 == _url_step(page)
+    page.keyboard.press("End")
+    page.wait_for_timeout(600)
+    last = _shown(page)
+    assert last >= 8 and _url_step(page) == last
+    page.keyboard.press("Home")
+    page.wait_for_timeout(600)
+    assert _shown(page) == 1 == _url_step(page)
+    # Tab reaches the figure's own buttons: they have names, and Enter presses one.
+    names = page.evaluate(
+        "() => [...document.querySelectorAll('.updatemenu-button')]"
+        ".map(b => [b.getAttribute('tabindex'), b.getAttribute('role'), b.getAttribute('aria-label')])"
+    )
+    assert names == [
+        ["0", "button", "▶ 0.5 s per step"],
+        ["0", "button", "▶ 1 s per step"],
+        ["0", "button", "▶ 2 s per step"],
+        ["0", "button", "‖ Pause"],
+    ], names
+    page.locator(".updatemenu-button").nth(0).focus()
+    page.keyboard.press("Enter")
+    seen = _watch(page, 2.5)
+    assert max(seen) >= 4, seen  # 0.5 s per step: four steps or so in 2.5 s
+    page.keyboard.press("k")  # pause
+    page.wait_for_timeout(800)
+    paused = _shown(page)
+    assert "speed=0.5" in page.url and _url_step(page) == paused
+    # A fresh tab on the copied link opens the same step at the same speed in the same view.
     link = page.url
     page.goto("about:blank")
     page.goto(link)
     page.locator(".js-plotly-plot .heatmaplayer").first.wait_for()
-    assert _step_shown(page) == paused
+    assert _shown(page) == paused
     assert page.get_by_role("switch", name="One screen").is_checked()
+    # The long view carries on at the step the browser settled on.
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(1500)
+    page.get_by_role("switch", name="One screen").click(force=True)
+    page.get_by_text(f"Step {paused - 1} of").first.wait_for()
+    page.wait_for_function("() => !location.search.includes('view=one')")
 
 
 def test_one_screen_fits_a_projector_without_overlaps(server, browser):  # noqa: F811

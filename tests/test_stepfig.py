@@ -4,9 +4,12 @@ Korean, its view kept in the URL."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import shipped
 
 from attnviz import search, stepfig
 from pages.loading import ROOT
@@ -78,6 +81,10 @@ def test_the_animation_has_one_frame_per_step_with_that_step_s_numbers(tiny_bund
         np.testing.assert_array_equal(np.asarray(weights.y), trace.weights[k])
     labels = [b.label for b in fig.layout.updatemenus[0].buttons]
     assert len(labels) == len(stepfig.SPEEDS) + 1 and "Pause" in labels[-1]
+    plays = [b.args[1] for b in fig.layout.updatemenus[0].buttons[:-1]]
+    # Each play button plays on from the step shown, at its own speed (pages/player.py relies on it).
+    assert [p["frame"]["duration"] for p in plays] == [int(s * 1000) for s in stepfig.SPEEDS]
+    assert all(p["fromcurrent"] for p in plays)
 
 
 def test_a_long_sentence_shows_only_labels_that_fit(tiny_bundle) -> None:
@@ -101,8 +108,12 @@ def test_the_step_page_shows_one_screen_from_the_link_in_english_and_korean() ->
     at = step_page(model="dates-dot", s="26 nov 2026", step="3", view="one")
     assert not at.exception
     assert at.toggle(key="onescreen").value
-    assert [c.proto.id for c in at.get("plotly_chart") if "stepfig" in c.proto.id]
-    assert "Step 3 of" in at.subheader[0].value
+    (chart,) = [c for c in at.get("plotly_chart") if "stepfig" in c.proto.id]
+    spec = json.loads(chart.proto.spec)  # the animated figure: every step a frame, opened at step 3
+    assert len(spec["frames"]) == search.translate(shipped("dates-dot"), "26 nov 2026").num_steps
+    assert spec["layout"]["title"]["text"].startswith("Step 3 of")
+    assert spec["layout"]["sliders"][0]["active"] == 2
+    assert at.query_params["step"] == "3" and at.query_params["speed"] == "1"
     assert not any(m.value.startswith("**2. Scores**") for m in at.markdown)  # the long view is off
     at.toggle(key="onescreen").set_value(False).run()
     assert "view" not in at.query_params
