@@ -162,6 +162,15 @@ def _check_metrics(metrics: Any) -> dict[str, Any]:
         for name, value in _object(result, f"{METRICS}: {key}").items():
             if name == "by_length":
                 _check_buckets(value, f"{METRICS}: {key}.by_length")
+            elif key == "alignment" and name == "gold":
+                if not isinstance(value, str):
+                    raise ValueError(f"{METRICS}: alignment.gold must be a string, got {_short(value)}")
+            elif key == "alignment" and isinstance(value, dict):  # one method's precision, recall, AER
+                for measure, number in value.items():
+                    if not _number(number):
+                        raise ValueError(
+                            f"{METRICS}: alignment.{name}.{measure} must be a number, got {_short(number)}"
+                        )
             elif value is not None and not _number(value):
                 raise ValueError(f"{METRICS}: {key}.{name} must be a number, got {_short(value)}")
     return metrics

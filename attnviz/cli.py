@@ -22,6 +22,7 @@ from typing import BinaryIO, TextIO
 from tqdm import tqdm
 
 from attnviz import search, tasks
+from attnviz.align import ALIGNERS
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, resolve
@@ -130,7 +131,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         return
     beams = beam_sizes(args.beam)
     start = time.monotonic()
-    result = evaluate(bundle, beams=beams, limit=args.limit)
+    result = evaluate(bundle, beams=beams, limit=args.limit, aligners=aligner_names(args.aligners))
     if args.limit is None:
         write_metrics(bundle, result)
         where = f"written to {bundle.path / 'metrics.json'}"
@@ -144,6 +145,19 @@ def check_beam(beam: int) -> int:
     if not 1 <= beam <= MAX_BEAM:
         raise UserError(f"--beam must be from 1 (greedy) to {MAX_BEAM}, not {beam}")
     return beam
+
+
+def aligner_names(text: str) -> tuple[str, ...]:
+    """evaluate's --aligners: comma-separated names of attnviz.align.ALIGNERS, or 'none'."""
+    if text.strip().lower() == "none":
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in ALIGNERS]
+    if unknown or not names:
+        raise UserError(
+            f"--aligners: {', '.join(unknown) or repr(text)} not known; use {', '.join(ALIGNERS)} or none"
+        )
+    return names
 
 
 def beam_sizes(text: str) -> list[int]:
@@ -300,6 +314,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--model", "-m", required=True)
     e.add_argument("--beam", default="1,5", help=f"comma-separated beam sizes, 1 (greedy) to {MAX_BEAM}")
     e.add_argument("--limit", type=int, help="only the first N test pairs (metrics.json untouched)")
+    e.add_argument(
+        "--aligners",
+        default=",".join(ALIGNERS),
+        help="statistical aligners scored beside the attention where the test split has gold alignments: "
+        f"comma-separated, of {', '.join(ALIGNERS)}; 'none' for none",
+    )
     e.add_argument(
         "--card",
         action="store_true",

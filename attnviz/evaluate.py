@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from attnviz import metrics, search, tasks
+from attnviz import align, metrics, search, tasks
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import METRICS
 from attnviz.config import save_json
@@ -127,8 +127,19 @@ def forced_weights(
     return out
 
 
-def alignment(bundle: Bundle, pairs: Sequence[Pair]) -> dict[str, Any]:
-    """Attention argmax accuracy against possible links and AER, on pairs with gold links."""
+# How links are read off the attention, under their names in metrics.json.
+ATTENTION_WAYS = {
+    "attention": align.Extraction(),  # argmax of the step that emits the piece
+    "attention_next_step": align.Extraction(shift=True),  # argmax of the step after it
+}
+
+
+def alignment(
+    bundle: Bundle, corpus: Corpus, pairs: Sequence[Pair], aligners: Sequence[str] = align.ALIGNERS
+) -> dict[str, Any]:
+    """Attention (forced decoding of the reference) and each statistical aligner (trained on the training
+    pairs and `pairs`) against the gold links of `pairs`: precision, recall and AER for each, under its
+    name; the attention's argmax accuracy too."""
     pairs = [p for p in pairs if p.links]
     encoded = [(bundle.src.tokenize(p.source), bundle.tgt.tokenize(p.target)) for p in pairs]
     weights = forced_weights(bundle, [(s.ids, t.ids) for s, t in encoded])
@@ -137,16 +148,36 @@ def alignment(bundle: Bundle, pairs: Sequence[Pair]) -> dict[str, Any]:
         links_sure, links_possible = metrics.project_links(p.links, s.spans, t.spans)
         sure.append(links_sure)
         possible.append(links_possible)
-    argmax = [metrics.argmax_links(w) for w in weights]
-    return {
-        "accuracy": metrics.alignment_accuracy(weights, possible),
-        "aer": metrics.aer(argmax, sure, possible),
-        "sentences": len(pairs),
-    }
+    found = tasks.get(corpus.task)
+    out: dict[str, Any] = {"gold": found.gold or corpus.task, "sentences": len(pairs)}
+    for key, how in ATTENTION_WAYS.items():
+        links = [
+            align.from_attention(w, min(len(t.ids), len(w) - 1), how)
+            for w, (_, t) in zip(weights, encoded, strict=True)
+        ]
+        out[key] = metrics.alignment_scores(links, sure, possible)
+    out["attention"]["accuracy"] = metrics.alignment_accuracy(weights, possible)
+    if aligners:
+        train = [
+            (bundle.src.tokenize(p.source).pieces, bundle.tgt.tokenize(p.target).pieces) for p in corpus.train
+        ]
+        everything = train + [(s.pieces, t.pieces) for s, t in encoded]
+        seed = bundle.train_config.seed if bundle.train_config else 1
+        for name in aligners:
+            links = align.statistical(name, everything, seed=seed)[len(train) :]
+            out[name] = metrics.alignment_scores(links, sure, possible)
+    return out
 
 
-def evaluate(bundle: Bundle, *, beams: Sequence[int] = (1, 5), limit: int | None = None) -> dict[str, Any]:
-    """Every metric of `bundle` on its test split (the first `limit` pairs if given)."""
+def evaluate(
+    bundle: Bundle,
+    *,
+    beams: Sequence[int] = (1, 5),
+    limit: int | None = None,
+    aligners: Sequence[str] = align.ALIGNERS,
+) -> dict[str, Any]:
+    """Every metric of `bundle` on its test split (the first `limit` pairs if given); where the split has
+    gold links, attention and the statistical `aligners` scored against them."""
     corpus = load_corpus(bundle)
     test = list(corpus.test[:limit] if limit else corpus.test)
     result: dict[str, Any] = {"task": corpus.task, "split": "test", "pairs": len(test)}
@@ -155,7 +186,7 @@ def evaluate(bundle: Bundle, *, beams: Sequence[int] = (1, 5), limit: int | None
         key = "greedy" if beam == 1 else f"beam{beam}"
         result[key] = quality(corpus.task, test, [t.translation for t in traces])
     if bundle.config.attention != "none" and any(p.links for p in test):
-        result["alignment"] = alignment(bundle, test)
+        result["alignment"] = alignment(bundle, corpus, test, aligners)
     return result
 
 
@@ -268,6 +299,56 @@ def _bucket_cell(bucket: dict[str, Any]) -> str:
     return f"{bucket['bleu']:.2f} ({bucket['n']})" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
 
 
+# The alignment methods of metrics.json, in the card's order, with the names the card gives them.
+ALIGNMENT_METHODS = {
+    "attention": N_("attention: the step's strongest link (argmax)"),
+    "attention_next_step": N_("attention of the next step (argmax)"),
+    "eflomal": N_("eflomal"),
+    "fast_align": N_("fast_align"),
+    "hmm": N_("HMM"),
+}
+
+
+def _alignment_lines(a: dict[str, Any]) -> list[str]:
+    """The card's alignment section: methods x (precision, recall, AER) and what the numbers say."""
+    methods = [m for m in ALIGNMENT_METHODS if isinstance(a.get(m), dict)]
+    lines = [
+        _(
+            "How good an alignment its attention is, against the gold alignment ({gold}; {sentences} test "
+            "sentences, the decoder fed the reference), beside statistical aligners trained on the same "
+            "sentence pairs with no alignments (Thot's eflomal, fast_align and HMM, both directions, "
+            "grow-diag-final-and). In %; a lower AER is better:"
+        ).format(gold=_(a.get("gold", "?")), sentences=a.get("sentences", "?")),
+        "",
+        _("| method | precision | recall | AER |"),
+        "|---|---|---|---|",
+    ]
+    for m in methods:
+        s = a[m]
+        lines.append(
+            f"| {_(ALIGNMENT_METHODS[m])} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |"
+        )
+    if "accuracy" in a.get("attention", {}):
+        lines += [
+            "",
+            _("The strongest link of a step is a gold link for {accuracy}% of target pieces.").format(
+                accuracy=f"{a['attention']['accuracy']:.1f}"
+            ),
+        ]
+    best = min(methods, key=lambda m: a[m]["aer"]) if methods else None
+    if best is not None and best != "attention" and "attention" in methods:
+        lines.append(
+            _("Lowest AER: {best} ({best_aer}%), lower than the attention's {attention}%.").format(
+                best=_(ALIGNMENT_METHODS[best]),
+                best_aer=f"{a[best]['aer']:.1f}",
+                attention=f"{a['attention']['aer']:.1f}",
+            )
+        )
+    elif best == "attention":
+        lines.append(_("Lowest AER: the attention's ({aer}%).").format(aer=f"{a['attention']['aer']:.1f}"))
+    return lines
+
+
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     """The model card (README.md), written for the people who use the model: what it does, how good it
     is, what to know, and how to rebuild it. Every metric in it comes from `result` (attnviz evaluate)."""
@@ -325,15 +406,7 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         ]
         lines.append("| " + " | ".join(_bucket_cell(b) for b in buckets.values()) + " |")
     if "alignment" in result:
-        a = result["alignment"]
-        lines += [
-            "",
-            _(
-                "How good an alignment its attention is: the strongest link of each step (argmax) agrees "
-                "with the gold alignment on {accuracy}% of target pieces (AER {aer}%, lower is better; "
-                "{sentences} sentences, forced decoding of the reference)."
-            ).format(accuracy=f"{a['accuracy']:.1f}", aer=f"{a['aer']:.1f}", sentences=a["sentences"]),
-        ]
+        lines += ["", *_alignment_lines(result["alignment"])]
     if bundle.name in NOTES:
         lines += ["", _("## Good to know"), "", " ".join(_(part) for part in NOTES[bundle.name])]
     tied = _(" (output layer tied to them)") if cfg.tie_output else ""

@@ -246,6 +246,26 @@ def alignment_accuracy(weights: Sequence[np.ndarray], possible: Sequence[Abstrac
     return 100.0 * hits / rows
 
 
+def _link_counts(
+    alignments: Sequence[AbstractSet[PieceLink]],
+    sure: Sequence[AbstractSet[PieceLink]],
+    possible: Sequence[AbstractSet[PieceLink]],
+) -> tuple[int, int, int, int]:
+    """|A∩S|, |A∩P|, |A|, |S| summed over sentences, after dropping links of A on target rows that have
+    no gold link (eos, separators: the gold cannot say where such rows should attend)."""
+    _check_parallel(alignments, sure)
+    _check_parallel(alignments, possible)
+    a_and_s = a_and_p = n_a = n_s = 0
+    for a, s, p in zip(alignments, sure, possible, strict=True):
+        gold_rows = {t for t, _ in p} | {t for t, _ in s}
+        a = {link for link in a if link[0] in gold_rows}
+        a_and_s += len(a & s)
+        a_and_p += len(a & (p | s))  # S ⊆ P by definition; union guards against gold that omits it
+        n_a += len(a)
+        n_s += len(s)
+    return a_and_s, a_and_p, n_a, n_s
+
+
 def aer(
     alignments: Sequence[AbstractSet[PieceLink]],
     sure: Sequence[AbstractSet[PieceLink]],
@@ -257,16 +277,22 @@ def aer(
     Links in A on target rows with no gold link (eos, separators) are dropped before counting,
     because the gold cannot say where such rows should attend and they would only inflate |A|.
     """
-    _check_parallel(alignments, sure)
-    _check_parallel(alignments, possible)
-    a_and_s = a_and_p = n_a = n_s = 0
-    for a, s, p in zip(alignments, sure, possible, strict=True):
-        gold_rows = {t for t, _ in p} | {t for t, _ in s}
-        a = {link for link in a if link[0] in gold_rows}
-        a_and_s += len(a & s)
-        a_and_p += len(a & (p | s))  # S ⊆ P by definition; union guards against gold that omits it
-        n_a += len(a)
-        n_s += len(s)
+    a_and_s, a_and_p, n_a, n_s = _link_counts(alignments, sure, possible)
     if n_a + n_s == 0:
         raise ValueError("nothing to score: no alignment links and no sure gold links")
     return 100.0 * (1.0 - (a_and_s + a_and_p) / (n_a + n_s))
+
+
+def alignment_scores(
+    alignments: Sequence[AbstractSet[PieceLink]],
+    sure: Sequence[AbstractSet[PieceLink]],
+    possible: Sequence[AbstractSet[PieceLink]],
+) -> dict[str, float]:
+    """Corpus precision |A∩P|/|A|, recall |A∩S|/|S| and AER (aer above), percent 0-100, counted as aer
+    counts them: links on target rows with no gold link are dropped first."""
+    a_and_s, a_and_p, n_a, n_s = _link_counts(alignments, sure, possible)
+    return {
+        "precision": 100.0 * a_and_p / n_a if n_a else 0.0,
+        "recall": 100.0 * a_and_s / n_s if n_s else 0.0,
+        "aer": aer(alignments, sure, possible),
+    }

@@ -365,6 +365,9 @@ def test_bad_json_types_in_config_are_model_errors(saved: Path, edit, expected: 
         ({"greedy": {"by_length": {"<=5": {"bleu": 1.0}}}}, r"<=5.n must be a count"),
         ({"greedy": {"by_length": {"<=5": {"n": 3}}}}, r"<=5.bleu must be a number or null"),
         ({"greedy": {"by_length": {"<=5": {"n": 3, "bleu": 1.0, "bleu_ci": [1]}}}}, "bleu_ci must be null"),
+        ({"alignment": {"gold": 3}}, "alignment.gold must be a string"),
+        ({"alignment": {"hmm": {"aer": "low"}}}, "alignment.hmm.aer must be a number"),
+        ({"alignment": {"sentences": "all"}}, "alignment.sentences must be a number"),
     ],
 )
 def test_bad_json_types_in_metrics_are_model_errors_with_their_reason(saved: Path, metrics, expected) -> None:
@@ -382,7 +385,12 @@ def test_metrics_as_evaluate_writes_them_load(saved: Path) -> None:
         "pairs": 300,
         "greedy": {"bleu": 6.4, "chrf": 25.2, "exact_match": 0.2, "by_length": {"<=5": bucket, ">20": empty}},
         "beam5": {"bleu": 8.2, "chrf": 26.4, "exact_match": 0.5},
-        "alignment": {"accuracy": 0.9, "aer": 0.1, "sentences": 300},
+        "alignment": {
+            "gold": "by construction",
+            "sentences": 300,
+            "attention": {"precision": 90.0, "recall": 80.0, "aer": 15.0, "accuracy": 91.0},
+            "hmm": {"precision": 95.0, "recall": 85.0, "aer": 10.0},
+        },
     }
     (saved / METRICS).write_text(json.dumps(metrics), encoding="utf-8")
     assert load_model(saved).metrics == metrics

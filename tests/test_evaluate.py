@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import require_or_skip
 
-from attnviz import tasks
+from attnviz import align, tasks
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import list_models, load_model
 from attnviz.config import TrainConfig
@@ -74,10 +74,17 @@ def test_evaluate_and_card_agree(bundle):
     bundle = with_train_config(bundle, task="reverse", data_size=200)
     result = evaluate(bundle, beams=(1, 2))
     assert result["pairs"] == 20 and {"greedy", "beam2", "alignment"} <= set(result)
-    assert 0.0 <= result["alignment"]["accuracy"] <= 100.0
+    a = result["alignment"]
+    assert set(a) == {"gold", "sentences", "attention", "attention_next_step", *align.ALIGNERS}
+    for method in ("attention", "attention_next_step", *align.ALIGNERS):
+        assert set(a[method]) >= {"precision", "recall", "aer"}, method
+        assert all(0.0 <= v <= 100.0 for v in a[method].values()), (method, a[method])
     card = model_card(bundle, result)
     assert f"{result['greedy']['exact_match']:.1f}%" in card
-    assert f"{result['alignment']['accuracy']:.1f}%" in card
+    assert f"{a['attention']['accuracy']:.1f}%" in card
+    for method in ("attention", "hmm"):  # each method's row, its numbers as metrics.json has them
+        s = a[method]
+        assert f"| {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |" in card
     assert "attnviz evaluate --model" in card
 
 

@@ -123,7 +123,9 @@ def test_the_new_task_trains_and_evaluates_through_the_cli(upper, tmp_path):
     # Every test pair carries the module's gold links, so attention is scored against all of them.
     alignment = metrics["alignment"]
     assert alignment["sentences"] == 30
-    assert 0.0 <= alignment["accuracy"] <= 100.0 and 0.0 <= alignment["aer"] <= 100.0
+    assert (
+        0.0 <= alignment["attention"]["accuracy"] <= 100.0 and 0.0 <= alignment["attention"]["aer"] <= 100.0
+    )
 
     title, _, first = (out / "README.md").read_text(encoding="utf-8").splitlines()[:3]
     assert title == "# m" and first.startswith(f"This model {upper.use}, ")
