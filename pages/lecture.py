@@ -1,7 +1,10 @@
 """Lecture walk-through: the lecture's order, one stage at a time, with a real model's own numbers."""
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from attnviz import explain, plots
@@ -39,6 +42,13 @@ def strips(rows: list[tuple[str, np.ndarray]], key: str) -> None:
     chart(plots.vector_strips(rows), key=key)
     with st.expander(_("Show as table")):
         st.dataframe(pd.DataFrame({label: vector for label, vector in rows}).rename_axis(_("dimension")))
+
+
+def bars(fig: go.Figure, key: str, pieces: Sequence[str], name: str, values: np.ndarray) -> None:
+    """A chart of one number per piece, and the same numbers as a table."""
+    chart(fig, key=key)
+    with st.expander(_("Show as table")):
+        st.dataframe(pd.DataFrame({_("piece"): list(pieces), name: values}), hide_index=True)
 
 
 def check(text: str, difference: float) -> None:
@@ -148,12 +158,7 @@ def stage_scores(trace: Trace, t: int) -> None:
         )
     st.latex(explain.lecture_score_definition(trace, t))
     st.latex(explain.lecture_score_formula(trace, t))
-    chart(plots.score_chart(trace, t), key=f"lec-scores-{t}")
-    with st.expander(_("Show as table")):
-        st.dataframe(
-            pd.DataFrame({_("piece"): list(trace.source_pieces), _("score"): trace.scores[t]}),
-            hide_index=True,
-        )
+    bars(plots.score_chart(trace, t), f"lec-scores-{t}", trace.source_pieces, _("score"), trace.scores[t])
 
 
 def stage_softmax(trace: Trace, t: int) -> None:
@@ -162,12 +167,7 @@ def stage_softmax(trace: Trace, t: int) -> None:
         return
     st.markdown(_("The softmax makes the scores positive weights αᵢ that sum to 1."))
     st.latex(explain.softmax_formula(trace, t))
-    chart(plots.weight_chart(trace, t), key=f"lec-weights-{t}")
-    with st.expander(_("Show as table")):
-        st.dataframe(
-            pd.DataFrame({_("piece"): list(trace.source_pieces), _("weight"): trace.weights[t]}),
-            hide_index=True,
-        )
+    bars(plots.weight_chart(trace, t), f"lec-weights-{t}", trace.source_pieces, _("weight"), trace.weights[t])
     lecture = ", ".join(f"{w:g}" for w in explain.LECTURE_WEIGHTS)
     real = ", ".join(f"{w:.4f}" for w in explain.softmax(np.array(explain.LECTURE_SCORES)))
     st.info(
@@ -230,12 +230,13 @@ def stage_next(trace: Trace, t: int) -> None:
             "makes them probabilities. The model emits “{piece}”."
         ).format(sub_step=sub(t + 1), V=model.config.tgt_vocab, piece=literal(trace.target_pieces[t]))
     )
-    chart(plots.topk_chart(trace, t), key=f"lec-topk-{t}")
-    with st.expander(_("Show as table")):
-        st.dataframe(
-            pd.DataFrame({_("piece"): list(trace.topk_pieces[t]), _("probability"): trace.topk_probs[t]}),
-            hide_index=True,
-        )
+    bars(
+        plots.topk_chart(trace, t),
+        f"lec-topk-{t}",
+        trace.topk_pieces[t],
+        _("probability"),
+        trace.topk_probs[t],
+    )
     top = explain.vocab_recompute(trace, model, t)
     k = len(trace.topk_probs[t])
     check(
