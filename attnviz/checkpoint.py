@@ -157,19 +157,19 @@ def _check_metrics(metrics: Any) -> dict[str, Any]:
     if "pairs" in metrics and (not isinstance(metrics["pairs"], int) or isinstance(metrics["pairs"], bool)):
         raise ValueError(f"{METRICS}: pairs must be an integer, got {_short(metrics['pairs'])}")
     for key, result in metrics.items():
-        if key not in ("greedy", "alignment") and not key.startswith("beam"):
+        if key not in ("greedy", "alignment", "agreement") and not key.startswith("beam"):
             continue
         for name, value in _object(result, f"{METRICS}: {key}").items():
             if name == "by_length":
                 _check_buckets(value, f"{METRICS}: {key}.by_length")
-            elif key == "alignment" and name == "gold":
+            elif key in ("alignment", "agreement") and name == "gold":
                 if not isinstance(value, str):
-                    raise ValueError(f"{METRICS}: alignment.gold must be a string, got {_short(value)}")
-            elif key == "alignment" and isinstance(value, dict):  # one method's precision, recall, AER
+                    raise ValueError(f"{METRICS}: {key}.gold must be a string, got {_short(value)}")
+            elif key in ("alignment", "agreement") and isinstance(value, dict):  # a method's P, R, AER
                 for measure, number in value.items():
                     if not _number(number):
                         raise ValueError(
-                            f"{METRICS}: alignment.{name}.{measure} must be a number, got {_short(number)}"
+                            f"{METRICS}: {key}.{name}.{measure} must be a number, got {_short(number)}"
                         )
             elif value is not None and not _number(value):
                 raise ValueError(f"{METRICS}: {key}.{name} must be a number, got {_short(value)}")

@@ -134,38 +134,98 @@ ATTENTION_WAYS = {
 }
 
 
+def _attended(bundle: Bundle, pairs: Sequence[Pair]) -> tuple[list[tuple[Any, Any]], list[np.ndarray]]:
+    """Each pair's (source, target) pieces and its attention map with the decoder fed the reference."""
+    encoded = [(bundle.src.tokenize(p.source), bundle.tgt.tokenize(p.target)) for p in pairs]
+    return encoded, forced_weights(bundle, [(s.ids, t.ids) for s, t in encoded])
+
+
+def _read(weights: np.ndarray, target: Any, how: align.Extraction) -> align.Links:
+    """Links read off one attention map, over the pieces of `target` that it covers."""
+    return align.from_attention(weights, min(len(target.ids), len(weights) - 1), how)
+
+
+def _aligned(
+    bundle: Bundle, corpus: Corpus, encoded: Sequence[tuple[Any, Any]], aligners: Sequence[str]
+) -> dict[str, list[align.Links]]:
+    """Each aligner's links for the `encoded` pairs, trained on the training pairs and them (the aligners
+    are unsupervised: they see no links)."""
+    if not aligners:
+        return {}
+    train = [
+        (bundle.src.tokenize(p.source).pieces, bundle.tgt.tokenize(p.target).pieces) for p in corpus.train
+    ]
+    everything = train + [(s.pieces, t.pieces) for s, t in encoded]
+    seed = bundle.train_config.seed if bundle.train_config else 1
+    return {name: align.statistical(name, everything, seed=seed)[len(train) :] for name in aligners}
+
+
+@dataclass(frozen=True)
+class GoldSplit:
+    """A test split's pairs that have gold links, with what scoring an attention reading needs: their
+    pieces, their attention maps with the decoder fed the reference, the gold projected onto the pieces."""
+
+    pairs: list[Pair]
+    encoded: list[tuple[Any, Any]]  # (source Tokens, target Tokens)
+    weights: list[np.ndarray]  # (T+1, S): one row per target piece, then the </s> step
+    sure: list[frozenset[metrics.PieceLink]]
+    possible: list[frozenset[metrics.PieceLink]]
+
+    def attention(self, how: align.Extraction, i: int) -> align.Links:
+        """Pair i's links read off its attention map `how`."""
+        return _read(self.weights[i], self.encoded[i][1], how)
+
+    def scores(self, how: align.Extraction) -> dict[str, float]:
+        """Precision, recall and AER of the attention read `how`, over the whole split."""
+        links = [self.attention(how, i) for i in range(len(self.pairs))]
+        return metrics.alignment_scores(links, self.sure, self.possible)
+
+
+def _gold(bundle: Bundle, pairs: Sequence[Pair]) -> GoldSplit:
+    pairs = [p for p in pairs if p.links]
+    encoded, weights = _attended(bundle, pairs)
+    projected = [
+        metrics.project_links(p.links, s.spans, t.spans) for p, (s, t) in zip(pairs, encoded, strict=True)
+    ]
+    return GoldSplit(pairs, encoded, weights, [a for a, _ in projected], [b for _, b in projected])
+
+
+def gold_split(bundle: Bundle) -> GoldSplit | None:
+    """`bundle`'s test pairs with gold links (None when it has none, or no attention)."""
+    if bundle.config.attention == "none":
+        return None
+    split = _gold(bundle, load_corpus(bundle).test)
+    return split if split.pairs else None
+
+
 def alignment(
     bundle: Bundle, corpus: Corpus, pairs: Sequence[Pair], aligners: Sequence[str] = align.ALIGNERS
 ) -> dict[str, Any]:
-    """Attention (forced decoding of the reference) and each statistical aligner (trained on the training
-    pairs and `pairs`) against the gold links of `pairs`: precision, recall and AER for each, under its
-    name; the attention's argmax accuracy too."""
-    pairs = [p for p in pairs if p.links]
-    encoded = [(bundle.src.tokenize(p.source), bundle.tgt.tokenize(p.target)) for p in pairs]
-    weights = forced_weights(bundle, [(s.ids, t.ids) for s, t in encoded])
-    sure, possible = [], []
-    for p, (s, t) in zip(pairs, encoded, strict=True):
-        links_sure, links_possible = metrics.project_links(p.links, s.spans, t.spans)
-        sure.append(links_sure)
-        possible.append(links_possible)
+    """Attention (forced decoding of the reference) and each statistical aligner against the gold links
+    of `pairs`: precision, recall and AER for each, under its name; the attention's argmax accuracy too."""
+    split = _gold(bundle, pairs)
     found = tasks.get(corpus.task)
-    out: dict[str, Any] = {"gold": found.gold or corpus.task, "sentences": len(pairs)}
+    out: dict[str, Any] = {"gold": found.gold or corpus.task, "sentences": len(split.pairs)}
     for key, how in ATTENTION_WAYS.items():
-        links = [
-            align.from_attention(w, min(len(t.ids), len(w) - 1), how)
-            for w, (_, t) in zip(weights, encoded, strict=True)
-        ]
-        out[key] = metrics.alignment_scores(links, sure, possible)
-    out["attention"]["accuracy"] = metrics.alignment_accuracy(weights, possible)
-    if aligners:
-        train = [
-            (bundle.src.tokenize(p.source).pieces, bundle.tgt.tokenize(p.target).pieces) for p in corpus.train
-        ]
-        everything = train + [(s.pieces, t.pieces) for s, t in encoded]
-        seed = bundle.train_config.seed if bundle.train_config else 1
-        for name in aligners:
-            links = align.statistical(name, everything, seed=seed)[len(train) :]
-            out[name] = metrics.alignment_scores(links, sure, possible)
+        out[key] = split.scores(how)
+    out["attention"]["accuracy"] = metrics.alignment_accuracy(split.weights, split.possible)
+    for name, links in _aligned(bundle, corpus, split.encoded, aligners).items():
+        out[name] = metrics.alignment_scores(links, split.sure, split.possible)
+    return out
+
+
+def agreement(
+    bundle: Bundle, corpus: Corpus, pairs: Sequence[Pair], aligners: Sequence[str] = align.ALIGNERS
+) -> dict[str, Any]:
+    """Where no gold exists: the attention's links (each step's strongest) scored against each statistical
+    aligner's as if those were gold (sure = possible = the aligner's links). Precision: the share of the
+    attention's links the aligner draws too; recall: the share of the aligner's the attention draws.
+    Agreement, not accuracy: where the two differ, either may be wrong."""
+    encoded, weights = _attended(bundle, pairs)
+    ours = [_read(w, t, align.Extraction()) for w, (_, t) in zip(weights, encoded, strict=True)]
+    out: dict[str, Any] = {"sentences": len(pairs)}
+    for name, theirs in _aligned(bundle, corpus, encoded, aligners).items():
+        out[name] = metrics.alignment_scores(ours, theirs, theirs)
     return out
 
 
@@ -177,7 +237,8 @@ def evaluate(
     aligners: Sequence[str] = align.ALIGNERS,
 ) -> dict[str, Any]:
     """Every metric of `bundle` on its test split (the first `limit` pairs if given); where the split has
-    gold links, attention and the statistical `aligners` scored against them."""
+    gold links, attention and the statistical `aligners` scored against them, elsewhere the attention's
+    agreement with the aligners."""
     corpus = load_corpus(bundle)
     test = list(corpus.test[:limit] if limit else corpus.test)
     result: dict[str, Any] = {"task": corpus.task, "split": "test", "pairs": len(test)}
@@ -187,6 +248,8 @@ def evaluate(
         result[key] = quality(corpus.task, test, [t.translation for t in traces])
     if bundle.config.attention != "none" and any(p.links for p in test):
         result["alignment"] = alignment(bundle, corpus, test, aligners)
+    elif bundle.config.attention != "none" and aligners:
+        result["agreement"] = agreement(bundle, corpus, test, aligners)
     return result
 
 
@@ -349,6 +412,30 @@ def _alignment_lines(a: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _agreement_lines(a: dict[str, Any]) -> list[str]:
+    """The card's section where no gold exists: the attention's agreement with each aligner."""
+    names = [m for m in ("eflomal", "fast_align", "hmm") if isinstance(a.get(m), dict)]
+    lines = [
+        _(
+            "No gold alignment exists for this corpus, so how good an alignment the attention is cannot be "
+            "measured here. Instead: how far its strongest link per step agrees with statistical aligners "
+            "trained on the same sentence pairs (Thot's eflomal, fast_align and HMM, both directions, "
+            "grow-diag-final-and), each aligner's links taken as the reference ({sentences} test "
+            "sentences, the decoder fed the reference). This is agreement, not accuracy: where the two "
+            "differ, either may be wrong. In %:"
+        ).format(sentences=a.get("sentences", "?")),
+        "",
+        _("| attention against | precision | recall | AER |"),
+        "|---|---|---|---|",
+    ]
+    for m in names:
+        s = a[m]
+        lines.append(
+            f"| {_(ALIGNMENT_METHODS[m])} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |"
+        )
+    return lines
+
+
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
     """The model card (README.md), written for the people who use the model: what it does, how good it
     is, what to know, and how to rebuild it. Every metric in it comes from `result` (attnviz evaluate)."""
@@ -407,6 +494,8 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(_bucket_cell(b) for b in buckets.values()) + " |")
     if "alignment" in result:
         lines += ["", *_alignment_lines(result["alignment"])]
+    if "agreement" in result:
+        lines += ["", *_agreement_lines(result["agreement"])]
     if bundle.name in NOTES:
         lines += ["", _("## Good to know"), "", " ".join(_(part) for part in NOTES[bundle.name])]
     tied = _(" (output layer tied to them)") if cfg.tie_output else ""

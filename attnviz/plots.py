@@ -28,6 +28,7 @@ from attnviz.figstyle import (
     GREEN,
     GREY,
     HALF_WIDTH,
+    LINK_MARKS,
     MAP_WIDTH,
     ORANGE,
     PURPLE,
@@ -60,12 +61,14 @@ def weights_heatmap(
     compact: bool = False,
     unknown: Sequence[int] = (),
     width: float | None = None,
+    methods: Sequence[tuple[str, Iterable[tuple[int, int]]]] = (),
 ) -> go.Figure:
     """An attention map from arrays: weights (T, S), `source` labels along the top, `target` down the side.
 
     source_hover, target_hover: what the hover names for each column and row (default: the labels).
     mark_argmax: a cross on each row's strongest link. gold: (t, s) links of a reference alignment,
-    drawn as open squares. unknown: source positions outlined by a dashed box (unknown pieces).
+    drawn as open squares. methods: (name, (t, s) links) of up to three methods, each drawn with a marker
+    shape of its own (figstyle.LINK_MARKS). unknown: source positions outlined by a dashed box.
     compact: for maps side by side (Compare): no colour bar (the scale is always 0 to 1, so the page
     says it once), no axis titles, no legend.
     width: the plot width in px the source labels must fit in, upright or thinned where they do not
@@ -122,6 +125,19 @@ def weights_heatmap(
                     showlegend=marker is GOLD_MARK and not compact,
                 )
             )
+    for (name, found), marker in zip(methods, LINK_MARKS, strict=False):
+        found = sorted(found)
+        fig.add_trace(
+            go.Scatter(
+                x=[s for _, s in found],
+                y=[t for t, _ in found],
+                mode="markers",
+                marker=marker,
+                name=name,
+                hoverinfo="skip",
+                showlegend=not compact,
+            )
+        )
     for s in unknown:
         # A dashed box, not a colour: it reads the same in every colour vision and on every theme.
         fig.add_shape(

@@ -15,7 +15,7 @@ import streamlit as st
 from attnviz import checkpoint, search
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import WEIGHTS, ModelError, list_models, load_model
-from attnviz.evaluate import paired_gap
+from attnviz.evaluate import GoldSplit, gold_split, paired_gap
 from attnviz.trace import Trace
 from pages.text import md
 
@@ -91,6 +91,17 @@ def _cached_paired_gap(first: str, first_stamp: int, second: str, second_stamp: 
 def cached_paired_gap(first: str, second: str, beam: int) -> dict:
     """evaluate.paired_gap of two models, once per server (and weights files, and beam)."""
     return _cached_paired_gap(first, _stamp(first), second, _stamp(second), beam)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the test sentences' attention...")
+def _cached_gold_split(path: str, stamp: int) -> GoldSplit | None:
+    return gold_split(_load_bundle(path, stamp))
+
+
+def cached_gold_split(path: str) -> GoldSplit | None:
+    """evaluate.gold_split of the model in `path` (its test pairs with gold links and their attention),
+    once per server and weights file; read-only."""
+    return _cached_gold_split(path, _stamp(path))
 
 
 def model_summary(path: str) -> dict[str, str]:

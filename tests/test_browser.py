@@ -737,7 +737,9 @@ GLYPH_WIDTHS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["", "step", "lecture", "compare", "bottleneck", "train", "models"])
+@pytest.mark.parametrize(
+    "path", ["", "step", "lecture", "alignment", "compare", "bottleneck", "train", "models"]
+)
 def test_every_page_in_korean_at_a_projector_s_size(server, browser, path):
     """lang=ko: the page's heading and the navigation are in Hangul, drawn with a real Korean font (not
     missing-glyph boxes), no exception, at 1024x768; screenshots ko-<page>.png to look at."""

@@ -368,6 +368,7 @@ def test_bad_json_types_in_config_are_model_errors(saved: Path, edit, expected: 
         ({"alignment": {"gold": 3}}, "alignment.gold must be a string"),
         ({"alignment": {"hmm": {"aer": "low"}}}, "alignment.hmm.aer must be a number"),
         ({"alignment": {"sentences": "all"}}, "alignment.sentences must be a number"),
+        ({"agreement": {"eflomal": {"recall": [1]}}}, "agreement.eflomal.recall must be a number"),
     ],
 )
 def test_bad_json_types_in_metrics_are_model_errors_with_their_reason(saved: Path, metrics, expected) -> None:

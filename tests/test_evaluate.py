@@ -14,6 +14,7 @@ from attnviz.checkpoint import list_models, load_model
 from attnviz.config import TrainConfig
 from attnviz.evaluate import (
     TEST_SPLIT,
+    agreement,
     evaluate,
     forced_weights,
     load_corpus,
@@ -86,6 +87,20 @@ def test_evaluate_and_card_agree(bundle):
         s = a[method]
         assert f"| {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |" in card
     assert "attnviz evaluate --model" in card
+
+
+def test_without_gold_the_card_gives_agreement_not_accuracy(bundle):
+    bundle = with_train_config(bundle, task="reverse", data_size=200)
+    corpus = load_corpus(bundle)
+    result = agreement(bundle, corpus, [Pair(p.source, p.target) for p in corpus.test])  # links dropped
+    assert set(result) == {"sentences", *align.ALIGNERS} and result["sentences"] == len(corpus.test)
+    for name in align.ALIGNERS:
+        assert set(result[name]) == {"precision", "recall", "aer"}
+        assert all(0.0 <= v <= 100.0 for v in result[name].values())
+    card = model_card(bundle, {"task": "reverse", "split": "test", "pairs": 20, "agreement": result})
+    assert "agreement, not accuracy" in card
+    s = result["hmm"]
+    assert f"| HMM | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |" in card
 
 
 def test_paired_gap_buckets_the_shared_test_split(tiny_bundle):

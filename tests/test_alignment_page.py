@@ -1,0 +1,84 @@
+"""The Alignment page: metrics.json's methods table as written, the attention read another way rescored
+live over the split and for one sentence, agreement (not accuracy) where there is no gold, odd links said,
+in English and Korean."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app import shipped
+from test_params import ODD, said_about
+
+from attnviz import align, evaluate, metrics
+from pages.loading import ROOT
+
+
+def page(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(query)
+    at.switch_page("pages/alignment.py")
+    return at.run()
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def test_dates_shows_its_metrics_and_rescores_the_reading_live() -> None:
+    at = page(model="dates-dot")
+    assert not at.exception
+    table = frames(at)[0]
+    saved = shipped("dates-dot").metrics["alignment"]
+    assert list(table["AER"]) == [saved[k]["aer"] for k in evaluate.ALIGNMENT_METHODS if k in saved]
+    split = evaluate.gold_split(shipped("dates-dot"))
+    argmax = split.scores(align.Extraction())
+    said = next(m.value for m in at.markdown if m.value.startswith("Read this way"))
+    assert f"AER {argmax['aer']:.1f}" in said and f"{argmax['aer']:.1f}" == f"{saved['attention']['aer']:.1f}"
+    at.radio(key="align_rule").set_value("threshold").run()
+    at.slider(key="align_threshold").set_value(0.6).run()
+    assert not at.exception and at.query_params["rule"] == "threshold" and at.query_params["th"] == "0.6"
+    again = split.scores(align.Extraction("threshold", 0.6))
+    said = next(m.value for m in at.markdown if m.value.startswith("Read this way"))
+    assert f"recall {again['recall']:.1f}, AER {again['aer']:.1f}" in said
+    # One sentence: its links drawn on its map, its own score.
+    at.number_input(key="align_i").set_value(7).run()
+    k = 6
+    links = split.attention(align.Extraction("threshold", 0.6), k)
+    spec = json.loads(next(c for c in at.get("plotly_chart") if "alignment-map" in c.proto.id).proto.spec)
+    dots = next(d for d in spec["data"] if d.get("name", "").startswith("attention links"))
+    assert sorted(zip(dots["y"], dots["x"], strict=True)) == sorted(links)
+    one = metrics.alignment_scores([links], [split.sure[k]], [split.possible[k]])
+    assert any(f"AER {one['aer']:.1f}" in c.value for c in at.caption)
+    assert at.query_params["i"] == "7"
+
+
+def test_german_shows_agreement_not_accuracy_and_the_family() -> None:
+    at = page(model="de-en-dot")
+    assert not at.exception
+    assert any("agreement, not accuracy" in i.value for i in at.info)
+    family = frames(at)[1]
+    assert {"de-en-dot", "de-en-general", "de-en-concat"} & set(family["model"])
+    assert not at.get("plotly_chart")  # no gold sentence to draw
+
+
+def test_no_attention_says_so() -> None:
+    at = page(model="de-en-none")
+    assert not at.exception
+    assert any("no attention" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_odd_link_values_are_said(odd) -> None:
+    at = page(model="ko-en-dot", rule=odd, th=odd, next=odd, i=odd)
+    assert not at.exception
+    for name in ("rule", "th", "next", "i"):
+        if odd != "":
+            assert said_about(at, name), f"nothing said about {name}={odd[:20]!r}"
+
+
+def test_korean() -> None:
+    at = page(model="ko-en-dot", lang="ko")
+    assert not at.exception
+    assert at.title[0].value == "정렬"
