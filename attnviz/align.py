@@ -111,3 +111,17 @@ def statistical(
         ss, ts = np.nonzero(np.asarray(matrix.to_numpy()))  # (source, target), nonzero where linked
         out.append(frozenset(zip(ts.tolist(), ss.tolist(), strict=True)))
     return out
+
+
+def parse_pharaoh(line: object) -> Links:
+    """One Pharaoh line, "s-t s-t ..." (source position first, 0-based), as (t, s) links. Raises
+    ValueError naming the first item that is not such a pair."""
+    if not isinstance(line, str):
+        raise ValueError(f"not a line of text: {str(line)[:40]!r}")
+    links = set()
+    for item in line.split():
+        s, dash, t = item.partition("-")
+        if not dash or not (s + t).isascii() or not s.isdigit() or not t.isdigit() or len(s + t) > 12:
+            raise ValueError(f"{item[:40]!r} is not source-target, two whole numbers")
+        links.add((int(t), int(s)))
+    return frozenset(links)

@@ -26,7 +26,7 @@ from attnviz.align import ALIGNERS
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, resolve
-from attnviz.evaluate import evaluate, model_card, write_metrics
+from attnviz.evaluate import assess, model_card, write_metrics
 from attnviz.recipes import RECIPES
 from attnviz.tasks import DataError
 from attnviz.tasks.tsv import wide_encoding
@@ -131,9 +131,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         return
     beams = beam_sizes(args.beam)
     start = time.monotonic()
-    result = evaluate(bundle, beams=beams, limit=args.limit, aligners=aligner_names(args.aligners))
+    result, links = assess(bundle, beams=beams, limit=args.limit, aligners=aligner_names(args.aligners))
     if args.limit is None:
-        write_metrics(bundle, result)
+        write_metrics(bundle, result, links)
         where = f"written to {bundle.path / 'metrics.json'}"
     else:
         where = "not written (--limit evaluates part of the test split)"

@@ -9,6 +9,7 @@ recompute from the very sentences the metrics came from.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,18 +201,20 @@ def gold_split(bundle: Bundle) -> GoldSplit | None:
 
 def alignment(
     bundle: Bundle, corpus: Corpus, pairs: Sequence[Pair], aligners: Sequence[str] = align.ALIGNERS
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, list[align.Links]]]:
     """Attention (forced decoding of the reference) and each statistical aligner against the gold links
-    of `pairs`: precision, recall and AER for each, under its name; the attention's argmax accuracy too."""
+    of `pairs`: precision, recall and AER for each, under its name; the attention's argmax accuracy too.
+    Also returns each aligner's links of the pairs that have gold, in their order."""
     split = _gold(bundle, pairs)
     found = tasks.get(corpus.task)
     out: dict[str, Any] = {"gold": found.gold or corpus.task, "sentences": len(split.pairs)}
     for key, how in ATTENTION_WAYS.items():
         out[key] = split.scores(how)
     out["attention"]["accuracy"] = metrics.alignment_accuracy(split.weights, split.possible)
-    for name, links in _aligned(bundle, corpus, split.encoded, aligners).items():
+    found_links = _aligned(bundle, corpus, split.encoded, aligners)
+    for name, links in found_links.items():
         out[name] = metrics.alignment_scores(links, split.sure, split.possible)
-    return out
+    return out, found_links
 
 
 def agreement(
@@ -239,18 +242,31 @@ def evaluate(
     """Every metric of `bundle` on its test split (the first `limit` pairs if given); where the split has
     gold links, attention and the statistical `aligners` scored against them, elsewhere the attention's
     agreement with the aligners."""
+    return assess(bundle, beams=beams, limit=limit, aligners=aligners)[0]
+
+
+def assess(
+    bundle: Bundle,
+    *,
+    beams: Sequence[int] = (1, 5),
+    limit: int | None = None,
+    aligners: Sequence[str] = align.ALIGNERS,
+) -> tuple[dict[str, Any], dict[str, list[align.Links]]]:
+    """evaluate's metrics, and each aligner's links of the test pairs with gold (for write_metrics to
+    keep next to them, so that a page can draw them; empty without gold)."""
     corpus = load_corpus(bundle)
     test = list(corpus.test[:limit] if limit else corpus.test)
     result: dict[str, Any] = {"task": corpus.task, "split": "test", "pairs": len(test)}
+    links: dict[str, list[align.Links]] = {}
     for beam in beams:
         traces = search.translate_batch(bundle, [p.source for p in test], beam=beam)
         key = "greedy" if beam == 1 else f"beam{beam}"
         result[key] = quality(corpus.task, test, [t.translation for t in traces])
     if bundle.config.attention != "none" and any(p.links for p in test):
-        result["alignment"] = alignment(bundle, corpus, test, aligners)
+        result["alignment"], links = alignment(bundle, corpus, test, aligners)
     elif bundle.config.attention != "none" and aligners:
         result["agreement"] = agreement(bundle, corpus, test, aligners)
-    return result
+    return result, links
 
 
 def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dict[str, Any]]:
@@ -283,14 +299,56 @@ def paired_gap(first: Bundle, second: Bundle, *, beam: int = 1) -> dict[str, dic
     return result
 
 
-def write_metrics(bundle: Bundle, result: dict[str, Any]) -> None:
-    """metrics.json, the test pairs it was computed on (test_split.tsv), and the model card README.md
-    whose numbers are read from it."""
+ALIGNMENTS = "test_alignments.json"  # next to metrics.json: the aligners' links it scored
+
+
+def write_metrics(
+    bundle: Bundle, result: dict[str, Any], links: dict[str, list[align.Links]] | None = None
+) -> None:
+    """metrics.json, the test pairs it was computed on (test_split.tsv), the model card README.md whose
+    numbers are read from it, and the aligners' `links` of the test pairs with gold (test_alignments.json:
+    Pharaoh "s-t" lines per aligner, in the split's order; removed when there are none, so that none is
+    left from an earlier evaluation)."""
     if bundle.path is None:
         raise ValueError("the model has no directory to write metrics.json into")
     write_test_split(bundle.path / TEST_SPLIT, load_corpus(bundle).test[: result["pairs"]])
     save_json(result, bundle.path / METRICS)
     (bundle.path / "README.md").write_text(model_card(bundle, result), encoding="utf-8")
+    kept = bundle.path / ALIGNMENTS
+    if links:
+        pharaoh = {
+            name: [" ".join(f"{s}-{t}" for t, s in sorted(one)) for one in found]
+            for name, found in links.items()
+        }
+        save_json({"sentences": len(next(iter(links.values()))), "aligners": pharaoh}, kept)
+    else:
+        kept.unlink(missing_ok=True)
+
+
+def read_alignments(bundle: Bundle) -> dict[str, list[align.Links]]:
+    """test_alignments.json as write_metrics wrote it: {aligner: links of each test pair with gold}; {}
+    when there is none. Raises ValueError, naming what is wrong, for a file that is not such a file."""
+    path = (bundle.path or Path("/nonexistent")) / ALIGNMENTS
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{ALIGNMENTS}: not readable JSON ({err})") from err
+    found = data.get("aligners") if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        raise ValueError(f"{ALIGNMENTS}: no object of aligners")
+    out: dict[str, list[align.Links]] = {}
+    for name, lines in found.items():
+        if name not in align.ALIGNERS or not isinstance(lines, list):
+            raise ValueError(f"{ALIGNMENTS}: {name!r} is not an aligner's list of lines")
+        out[name] = []
+        for k, line in enumerate(lines, 1):
+            try:
+                out[name].append(align.parse_pharaoh(line))
+            except ValueError as err:
+                raise ValueError(f"{ALIGNMENTS}: {name}, line {k}: {err}") from err
+    return out
 
 
 # The scoring function in words, as the Step page says it.

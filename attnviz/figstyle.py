@@ -39,11 +39,19 @@ WHITE, GREY = "#FFFFFF", "#999999"
 ARGMAX_MARK = {"symbol": "x", "size": 13, "color": BLACK, "line": {"color": WHITE, "width": 1.5}}
 GOLD_MARK = {"symbol": "square-open", "size": 22, "color": YELLOW, "line": {"width": 2.5}}
 GOLD_HALO = {"symbol": "square-open", "size": 22, "color": BLACK, "line": {"width": 5.5}}  # under it
-# Links found by a method (attention read some way, an aligner): a shape each, not a colour alone.
+# Links found by a method (attention read some way, an aligner): a shape each, not a colour alone. The
+# first is a filled dot; the others are open shapes around it (so a link both methods have shows both),
+# each drawn twice - a thick dark outline under a thin light one - to read on dark and light cells alike.
 LINK_MARKS = (
-    {"symbol": "circle", "size": 9, "color": BLACK, "line": {"color": WHITE, "width": 1.5}},
-    {"symbol": "diamond", "size": 9, "color": WHITE, "line": {"color": BLACK, "width": 1.5}},
-    {"symbol": "triangle-up", "size": 9, "color": BLACK, "line": {"color": WHITE, "width": 1.5}},
+    ({"symbol": "circle", "size": 9, "color": BLACK, "line": {"color": WHITE, "width": 1.5}},),
+    (
+        {"symbol": "diamond-open", "size": 17, "color": BLACK, "line": {"width": 4}},
+        {"symbol": "diamond-open", "size": 17, "color": WHITE, "line": {"width": 1.5}},
+    ),
+    (
+        {"symbol": "triangle-up-open", "size": 17, "color": BLACK, "line": {"width": 4}},
+        {"symbol": "triangle-up-open", "size": 17, "color": WHITE, "line": {"width": 1.5}},
+    ),
 )
 
 FONT = 13  # px: ticks, values, hover, legend; a projector at 1024x768 needs at least 12

@@ -125,19 +125,21 @@ def weights_heatmap(
                     showlegend=marker is GOLD_MARK and not compact,
                 )
             )
-    for (name, found), marker in zip(methods, LINK_MARKS, strict=False):
+    for (name, found), markers in zip(methods, LINK_MARKS, strict=False):
         found = sorted(found)
-        fig.add_trace(
-            go.Scatter(
-                x=[s for _, s in found],
-                y=[t for t, _ in found],
-                mode="markers",
-                marker=marker,
-                name=name,
-                hoverinfo="skip",
-                showlegend=not compact,
+        for marker in markers:  # the dark outline (in the legend) first, the light mark over it
+            fig.add_trace(
+                go.Scatter(
+                    x=[s for _, s in found],
+                    y=[t for t, _ in found],
+                    mode="markers",
+                    marker=marker,
+                    name=name,
+                    legendgroup=name,
+                    hoverinfo="skip",
+                    showlegend=marker is markers[0] and not compact,
+                )
             )
-        )
     for s in unknown:
         # A dashed box, not a colour: it reads the same in every colour vision and on every theme.
         fig.add_shape(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import align, metrics, plots
-from attnviz.evaluate import ALIGNMENT_METHODS
+from attnviz.evaluate import ALIGNMENT_METHODS, read_alignments
 from pages.lang import _
 from pages.layout import chart
 from pages.loading import available_models, cached_gold_split, load_bundle, model_summary
@@ -173,6 +173,27 @@ pair, (src, tgt) = split.pairs[k], split.encoded[k]
 st.code(f"{pair.source}\n{pair.target}", language=None, wrap_lines=True)
 links = split.attention(how, k)
 one = metrics.alignment_scores([links], [split.sure[k]], [split.possible[k]])
+try:
+    theirs = read_alignments(bundle)
+except ValueError as err:
+    st.warning(md(_("The aligners' links are not drawn: {error}"), error=str(err)))
+    theirs = {}
+theirs = {name: found for name, found in theirs.items() if len(found) == len(split.pairs)}
+if "align_also" not in st.session_state:
+    st.session_state.align_also = url_choice("also", ["", *align.ALIGNERS], "hmm" if "hmm" in theirs else "")
+if st.session_state.align_also not in ("", *theirs):
+    st.session_state.align_also = ""
+also = st.selectbox(
+    _("Also draw an aligner's links"),
+    ["", *theirs],
+    key="align_also",
+    format_func=lambda n: _(ALIGNMENT_METHODS[n]) if n else _("none"),
+    help=_("The links `attnviz evaluate` scored, kept next to the model in test_alignments.json."),
+)
+if also:
+    st.query_params["also"] = also
+else:
+    st.query_params.pop("also", None)
 st.caption(
     _("This sentence: precision {p:.1f}, recall {r:.1f}, AER {aer:.1f}.").format(
         p=one["precision"], r=one["recall"], aer=one["aer"]
@@ -184,12 +205,22 @@ fig = plots.weights_heatmap(
     bundle.src.labels(src.ids),
     [*bundle.tgt.labels(tgt.ids), "</s>"][: len(weights)],
     gold=split.possible[k],
-    methods=[(_("attention links, read as chosen"), links)],
+    methods=[
+        (_("attention links, read as chosen"), links),
+        *([(_(ALIGNMENT_METHODS[also]), theirs[also][k])] if also else []),
+    ],
 )
 chart(fig, key="alignment-map")
+if also:
+    other = metrics.alignment_scores([theirs[also][k]], [split.sure[k]], [split.possible[k]])
+    st.caption(
+        _("{aligner} on this sentence: precision {p:.1f}, recall {r:.1f}, AER {aer:.1f}.").format(
+            aligner=_(ALIGNMENT_METHODS[also]), p=other["precision"], r=other["recall"], aer=other["aer"]
+        )
+    )
 st.caption(
     _(
         "Open squares: the gold links (sure and possible). Dots: the links read off the attention as "
-        "chosen above."
+        "chosen above. Diamonds: the aligner's links."
     )
 )

@@ -101,3 +101,12 @@ def _spaced(words: list[str]) -> list[str]:
 def test_an_unknown_aligner_is_said() -> None:
     with pytest.raises(ValueError, match="unknown aligner 'giza'"):
         align.statistical("giza", [(["a"], ["b"])])
+
+
+@pytest.mark.parametrize(
+    ("line", "said"), [("0-0 1", "'1' is not"), ("0-a", "'0-a'"), ("²-1", "'²-1'"), (3, "not a line")]
+)
+def test_pharaoh_lines_are_parsed_or_said(line, said) -> None:
+    assert align.parse_pharaoh("0-1 2-0") == {(1, 0), (0, 2)}
+    with pytest.raises(ValueError, match=said):
+        align.parse_pharaoh(line)

@@ -5,14 +5,15 @@ in English and Korean."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import shipped
-from test_params import ODD, said_about
+from test_params import ODD, said_about, unescaped
 
 from attnviz import align, evaluate, metrics
-from pages.loading import ROOT
+from pages.loading import ROOT, USER_MODELS
 
 
 def page(**query) -> AppTest:
@@ -82,3 +83,30 @@ def test_korean() -> None:
     at = page(model="ko-en-dot", lang="ko")
     assert not at.exception
     assert at.title[0].value == "정렬"
+
+
+def test_the_kept_aligner_links_are_drawn_beside_the_attention() -> None:
+    bundle = shipped("dates-dot")
+    kept = evaluate.read_alignments(bundle)
+    assert set(kept) == set(align.ALIGNERS) and all(len(v) == 1000 for v in kept.values())
+    at = page(model="dates-dot", i="5", also="eflomal")
+    assert not at.exception
+    spec = json.loads(next(c for c in at.get("plotly_chart") if "alignment-map" in c.proto.id).proto.spec)
+    drawn = next(d for d in spec["data"] if d.get("name") == "eflomal")
+    assert sorted(zip(drawn["y"], drawn["x"], strict=True)) == sorted(kept["eflomal"][4])
+    assert at.query_params["also"] == "eflomal"
+
+
+def test_a_broken_links_file_is_said_and_the_page_goes_on(tmp_path) -> None:
+    target = USER_MODELS / "dates-broken-links"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ROOT / "models" / "dates-dot", target)
+    (target / evaluate.ALIGNMENTS).write_text('{"aligners": {"hmm": ["0-0 1-x"]}}', encoding="utf-8")
+    try:
+        at = page(model="dates-broken-links")
+        assert not at.exception
+        said = [unescaped(w.value) for w in at.warning]
+        assert any("hmm, line 1" in w and "'1-x'" in w for w in said), said
+        assert at.get("plotly_chart")  # the map is still drawn, with the attention's links
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
