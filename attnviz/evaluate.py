@@ -430,6 +430,16 @@ ALIGNMENT_METHODS = {
 }
 
 
+def _method_table(a: dict[str, Any], header: str) -> list[str]:
+    """A Markdown table of the methods `a` holds (in ALIGNMENT_METHODS' order) x precision, recall, AER."""
+    rows = [
+        f"| {_(name)} | {a[m]['precision']:.1f} | {a[m]['recall']:.1f} | {a[m]['aer']:.1f} |"
+        for m, name in ALIGNMENT_METHODS.items()
+        if isinstance(a.get(m), dict)
+    ]
+    return [header, "|---|---|---|---|", *rows]
+
+
 def _alignment_lines(a: dict[str, Any]) -> list[str]:
     """The card's alignment section: methods x (precision, recall, AER) and what the numbers say."""
     methods = [m for m in ALIGNMENT_METHODS if isinstance(a.get(m), dict)]
@@ -441,14 +451,8 @@ def _alignment_lines(a: dict[str, Any]) -> list[str]:
             "grow-diag-final-and). In %; a lower AER is better:"
         ).format(gold=_(a.get("gold", "?")), sentences=a.get("sentences", "?")),
         "",
-        _("| method | precision | recall | AER |"),
-        "|---|---|---|---|",
+        *_method_table(a, _("| method | precision | recall | AER |")),
     ]
-    for m in methods:
-        s = a[m]
-        lines.append(
-            f"| {_(ALIGNMENT_METHODS[m])} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |"
-        )
     if "accuracy" in a.get("attention", {}):
         lines += [
             "",
@@ -472,8 +476,7 @@ def _alignment_lines(a: dict[str, Any]) -> list[str]:
 
 def _agreement_lines(a: dict[str, Any]) -> list[str]:
     """The card's section where no gold exists: the attention's agreement with each aligner."""
-    names = [m for m in ("eflomal", "fast_align", "hmm") if isinstance(a.get(m), dict)]
-    lines = [
+    return [
         _(
             "No gold alignment exists for this corpus, so how good an alignment the attention is cannot be "
             "measured here. Instead: how far its strongest link per step agrees with statistical aligners "
@@ -483,15 +486,8 @@ def _agreement_lines(a: dict[str, Any]) -> list[str]:
             "differ, either may be wrong. In %:"
         ).format(sentences=a.get("sentences", "?")),
         "",
-        _("| attention against | precision | recall | AER |"),
-        "|---|---|---|---|",
+        *_method_table(a, _("| attention against | precision | recall | AER |")),
     ]
-    for m in names:
-        s = a[m]
-        lines.append(
-            f"| {_(ALIGNMENT_METHODS[m])} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |"
-        )
-    return lines
 
 
 def model_card(bundle: Bundle, result: dict[str, Any]) -> str:

@@ -48,6 +48,32 @@ from attnviz.trace import Trace
 from attnviz.words import WordMap
 
 
+def _add_links(
+    fig: go.Figure,
+    links: Iterable[tuple[int, int]],
+    markers: Sequence[tuple[dict, str]],
+    group: str,
+    legend: int,
+    compact: bool,
+) -> None:
+    """(t, s) links as markers on a map, one trace per (marker, name), drawn in order; the legend shows
+    markers[legend] once for the group (none on a compact map)."""
+    links = sorted(links)
+    for k, (marker, name) in enumerate(markers):
+        fig.add_trace(
+            go.Scatter(
+                x=[s for _, s in links],
+                y=[t for t, _ in links],
+                mode="markers",
+                marker=marker,
+                name=name,
+                legendgroup=group,
+                hoverinfo="skip",
+                showlegend=k == legend and not compact,
+            )
+        )
+
+
 def weights_heatmap(
     weights: np.ndarray,
     source: Sequence[str],
@@ -111,35 +137,12 @@ def weights_heatmap(
             )
         )
     if gold is not None:
-        links = sorted(gold)
-        for marker, name in ((GOLD_HALO, _("gold link outline")), (GOLD_MARK, _("gold link"))):
-            fig.add_trace(
-                go.Scatter(
-                    x=[s for _, s in links],
-                    y=[t for t, _ in links],
-                    mode="markers",
-                    marker=marker,
-                    name=name,
-                    legendgroup="gold",
-                    hoverinfo="skip",
-                    showlegend=marker is GOLD_MARK and not compact,
-                )
-            )
+        _add_links(
+            fig, gold, ((GOLD_HALO, _("gold link outline")), (GOLD_MARK, _("gold link"))), "gold", 1, compact
+        )
     for (name, found), markers in zip(methods, LINK_MARKS, strict=False):
-        found = sorted(found)
-        for marker in markers:  # the dark outline (in the legend) first, the light mark over it
-            fig.add_trace(
-                go.Scatter(
-                    x=[s for _, s in found],
-                    y=[t for t, _ in found],
-                    mode="markers",
-                    marker=marker,
-                    name=name,
-                    legendgroup=name,
-                    hoverinfo="skip",
-                    showlegend=marker is markers[0] and not compact,
-                )
-            )
+        # The dark outline (in the legend) first, the light mark over it.
+        _add_links(fig, found, [(marker, name) for marker in markers], name, 0, compact)
     for s in unknown:
         # A dashed box, not a colour: it reads the same in every colour vision and on every theme.
         fig.add_shape(
