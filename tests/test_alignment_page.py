@@ -10,17 +10,14 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import shipped
-from test_params import ODD, said_about, unescaped
+from test_params import ODD, open_page, said_about, unescaped
 
 from attnviz import align, evaluate, metrics
 from pages.loading import ROOT, USER_MODELS
 
 
 def page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query)
-    at.switch_page("pages/alignment.py")
-    return at.run()
+    return open_page("pages/alignment.py", **query)
 
 
 def frames(at: AppTest) -> list:

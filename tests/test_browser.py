@@ -525,6 +525,13 @@ def _compare_view(pg) -> dict:
     }
 
 
+def _rerun_done(pg) -> None:
+    """The page's last rerun has drawn everything (no element of an earlier run is still shown stale)."""
+    pg.wait_for_load_state("networkidle")
+    stale = '[data-testid="stElementContainer"][data-stale="true"]'
+    pg.wait_for_function(f"() => !document.querySelector('{stale}')")
+
+
 def _settled(pg, plots: int) -> None:
     pg.wait_for_load_state("networkidle")
     pg.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {plots}")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 
-from test_browser import _shot, browser, page, server  # noqa: F401
+from test_browser import _rerun_done, _shot, browser, page, server  # noqa: F401
 
 URL = "/alignment?model=ko-en-dot"
 
 
 def _said(pg) -> str:
-    pg.wait_for_load_state("networkidle")
-    stale = '[data-testid="stElementContainer"][data-stale="true"]'
-    pg.wait_for_function(f"() => !document.querySelector('{stale}')")
+    _rerun_done(pg)
     return pg.get_by_text(re.compile("^Read this way")).first.inner_text()
 
 

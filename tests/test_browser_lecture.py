@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from test_browser import GLYPH_WIDTHS, HANGUL, _shot, browser, page, server  # noqa: F401
+from test_browser import GLYPH_WIDTHS, HANGUL, _rerun_done, _shot, browser, page, server  # noqa: F401
 
 URL = "/lecture?model=dates-dot&s=26+nov+2026"
 FRESH = '[data-testid="stElementContainer"][data-stale="false"]'

@@ -11,21 +11,18 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 from test_app import BAD_INPUTS, shipped
-from test_params import ODD, said_about
+from test_params import ODD, open_page, said_about
 
 from attnviz import explain, search
 from attnviz.checkpoint import save_model
-from pages.loading import ROOT, USER_MODELS
+from pages.loading import USER_MODELS
 
 DATES = ("dates-dot", "26 nov 2026")
 DE = "Ich habe keine Zeit."
 
 
 def lecture_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.query_params.update(query)
-    at.switch_page("pages/lecture.py")
-    return at.run()
+    return open_page("pages/lecture.py", **query)
 
 
 def heading(at: AppTest) -> str:
