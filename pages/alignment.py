@@ -12,7 +12,7 @@ from attnviz import align, metrics, plots
 from attnviz.evaluate import ALIGNMENT_METHODS, read_alignments
 from pages.lang import _
 from pages.layout import chart
-from pages.loading import available_models, cached_gold_split, load_bundle, model_summary
+from pages.loading import available_models, cached_gold_split, load_all, model_summary
 from pages.params import url_choice, url_flag, url_float, url_int
 from pages.text import md
 from pages.widgets import sidebar
@@ -40,13 +40,12 @@ def numbers(frame: pd.DataFrame) -> None:
 
 
 def family(task: str) -> pd.DataFrame:
-    """The attention row of every model of `task`: against gold where its card has gold, else its
-    agreement with the HMM."""
+    """The attention row of every model of `task` that loads (a damaged one is named and left out):
+    against gold where its card has gold, else its agreement with the HMM."""
+    same = {n: p for n, p in available_models().items() if model_summary(str(p))["task"] == task}
     rows = []
-    for name, path in available_models().items():
-        if model_summary(str(path))["task"] != task:
-            continue
-        found = load_bundle(str(path)).metrics
+    for name, other in load_all(same).items():
+        found = other.metrics
         if isinstance(found.get("alignment"), dict) and isinstance(found["alignment"].get("attention"), dict):
             scores, against = found["alignment"]["attention"], _("gold")
         elif isinstance(found.get("agreement"), dict) and isinstance(found["agreement"].get("hmm"), dict):
@@ -56,7 +55,7 @@ def family(task: str) -> pd.DataFrame:
         rows.append(
             {
                 _("model"): name,
-                _("attention"): model_summary(str(path))["attention"],
+                _("attention"): other.config.attention,
                 _("against"): against,
                 _("precision"): scores["precision"],
                 _("recall"): scores["recall"],

@@ -107,3 +107,17 @@ def test_a_broken_links_file_is_said_and_the_page_goes_on(tmp_path) -> None:
         assert at.get("plotly_chart")  # the map is still drawn, with the attention's links
     finally:
         shutil.rmtree(target, ignore_errors=True)
+
+
+def test_a_damaged_model_of_the_task_is_named_and_the_family_table_goes_on() -> None:
+    target = USER_MODELS / "dates-damaged"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ROOT / "models" / "dates-dot", target)
+    (target / "model.safetensors").write_bytes(b"not weights")
+    try:
+        at = page(model="dates-dot")
+        assert not at.exception
+        assert any("dates-damaged" in unescaped(w.value) for w in at.warning), [w.value for w in at.warning]
+        assert frames(at)[0] is not None  # the model's own table is still there
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
