@@ -20,6 +20,7 @@ pages = [
     ),
     st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare:", url_path="compare"),
     st.Page("pages/alignment.py", title=_("Alignment"), icon=":material/join_inner:", url_path="alignment"),
+    st.Page("pages/corpus.py", title=_("Corpus explorer"), icon=":material/table_view:", url_path="corpus"),
     st.Page("pages/bottleneck.py", title=_("Bottleneck"), icon=":material/compress:", url_path="bottleneck"),
     st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),
     st.Page("pages/models.py", title=_("Models"), icon=":material/inventory_2:", url_path="models"),

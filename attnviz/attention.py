@@ -7,6 +7,7 @@ Scoring functions after Luong et al. 2015 (eq. 8: dot, general, concat) and Vasw
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -103,6 +104,9 @@ def make_score(kind: str, hidden: int) -> nn.Module:
     raise ValueError(f"no scoring function {kind!r}; choose dot, scaled_dot, general or concat")
 
 
+Edit = Callable[[Tensor, Tensor], Tensor]  # (weights (B, T, S), mask (B, S)) -> changed weights
+
+
 class AttentionOutput(NamedTuple):
     context: Tensor  # (B, T, H)  c_t = sum_i weights_i h_i
     weights: Tensor  # (B, T, S)  softmax of scores; exactly 0 on padding
@@ -125,13 +129,18 @@ class Attention(nn.Module):
         compute it: forward does that)."""
         return self.score.parts(query)
 
-    def forward(self, query: Tensor, keys: Tensor, projected: Tensor, mask: Tensor) -> AttentionOutput:
-        """query (B, T, H) decoder states; keys (B, S, H) encoder states; mask (B, S) True = real."""
+    def forward(
+        self, query: Tensor, keys: Tensor, projected: Tensor, mask: Tensor, edit: Edit | None = None
+    ) -> AttentionOutput:
+        """query (B, T, H) decoder states; keys (B, S, H) encoder states; mask (B, S) True = real.
+        edit, if given, changes the weights before the context is formed (attnviz.intervene)."""
         # 1) scores: how well each encoder state matches the decoder state
         scores = self.score(query, projected)  # (B, T, S)
         # 2) softmax over the unmasked source: -inf on padding gives it exactly zero weight
         masked = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))  # (B, T, S)
         weights = torch.softmax(masked, dim=-1)  # (B, T, S)
+        if edit is not None:  # a what-if: the weights as the user set them
+            weights = edit(weights, mask)
         # 3) context = weights @ encoder states: the weighted sum of h_1..h_S
         context = weights @ keys  # (B, T, S) @ (B, S, H) -> (B, T, H)
         return AttentionOutput(context, weights, scores)

@@ -147,6 +147,11 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+# metrics.json's tables of {method: {measure: number}}: alignment and agreement (P, R, AER), and
+# faithfulness (BLEU, chrF, exact match with the attention changed)
+ALIGNMENT_KEYS = ("alignment", "alignment_words", "agreement", "faithfulness")
+
+
 def _check_metrics(metrics: Any) -> dict[str, Any]:
     """metrics.json as `attnviz evaluate` writes it, checked for the JSON types that the pages read
     without looking: a hand-edited file fails here, with its reason, not later inside a page."""
@@ -157,15 +162,15 @@ def _check_metrics(metrics: Any) -> dict[str, Any]:
     if "pairs" in metrics and (not isinstance(metrics["pairs"], int) or isinstance(metrics["pairs"], bool)):
         raise ValueError(f"{METRICS}: pairs must be an integer, got {_short(metrics['pairs'])}")
     for key, result in metrics.items():
-        if key not in ("greedy", "alignment", "agreement") and not key.startswith("beam"):
+        if key not in ("greedy", *ALIGNMENT_KEYS) and not key.startswith("beam"):
             continue
         for name, value in _object(result, f"{METRICS}: {key}").items():
             if name == "by_length":
                 _check_buckets(value, f"{METRICS}: {key}.by_length")
-            elif key in ("alignment", "agreement") and name == "gold":
+            elif key in ALIGNMENT_KEYS and name == "gold":
                 if not isinstance(value, str):
                     raise ValueError(f"{METRICS}: {key}.gold must be a string, got {_short(value)}")
-            elif key in ("alignment", "agreement") and isinstance(value, dict):  # a method's P, R, AER
+            elif key in ALIGNMENT_KEYS and isinstance(value, dict):  # a method's P, R, AER
                 for measure, number in value.items():
                     if not _number(number):
                         raise ValueError(

@@ -27,6 +27,7 @@ from attnviz.bundle import Bundle
 from attnviz.checkpoint import ModelError, list_models, load_model
 from attnviz.config import ATTENTIONS, SIZES, ConfigError, resolve
 from attnviz.evaluate import assess, model_card, write_metrics
+from attnviz.intervene import Intervention, InterventionError
 from attnviz.recipes import RECIPES
 from attnviz.tasks import DataError
 from attnviz.tasks.tsv import wide_encoding
@@ -247,6 +248,25 @@ def translate_lines(
     return read, failed
 
 
+def what_if(args: argparse.Namespace) -> Intervention | None:
+    """--force T:I, --mask I, --attention-as KIND as one Intervention (at most one of them)."""
+    given = [x for x in (args.force, args.mask, args.attention_as) if x is not None]
+    if len(given) > 1:
+        raise UserError("give one of --force, --mask and --attention-as")
+    if args.force is not None:
+        step, colon, piece = args.force.partition(":")
+        if not colon or not step.isdigit() or not piece.isdigit():
+            raise UserError(
+                f"--force takes STEP:PIECE, two whole numbers from 1 (e.g. 3:2), got {args.force!r}"
+            )
+        return Intervention("force", step=int(step), piece=int(piece))
+    if args.mask is not None:
+        return Intervention("mask", piece=args.mask)
+    if args.attention_as is not None:
+        return Intervention(args.attention_as)
+    return None
+
+
 def cmd_translate(args: argparse.Namespace) -> None:
     if (args.sentence is None) == (args.input is None):
         raise UserError('give either a sentence or --input FILE, e.g. attnviz translate -m M "Guten Tag."')
@@ -255,6 +275,10 @@ def cmd_translate(args: argparse.Namespace) -> None:
         raise UserError(
             "--reference forces one sentence's translation: give a sentence, without --input or --beam"
         )
+    if (args.force, args.mask, args.attention_as) != (None, None, None) and (
+        args.input is not None or args.reference is not None
+    ):
+        raise UserError("--force, --mask and --attention-as change one sentence's decoding: give a sentence")
     bundle = resolve_model(args.model)
     if args.input is not None:
         with open_input(args.input) as stream:
@@ -275,7 +299,10 @@ def cmd_translate(args: argparse.Namespace) -> None:
             print(trace.pharaoh())
             return
     else:
-        trace = search.translate(bundle, args.sentence, beam=args.beam)
+        intervention = what_if(args)
+        trace = search.translate(bundle, args.sentence, beam=args.beam, intervention=intervention)
+        if intervention is not None and not args.json:
+            print(f"note: {intervention.describe()}", file=sys.stderr)
     if args.json:
         print(trace.to_json(indent=1))
         return
@@ -337,6 +364,22 @@ def parser() -> argparse.ArgumentParser:
         "--reference",
         help="forced decoding: the model writes this translation; prints p(piece) for each of its pieces",
     )
+    r.add_argument(
+        "--force",
+        metavar="STEP:PIECE",
+        help="what-if: put all of decoder step STEP's attention on source piece PIECE (both from 1), "
+        "then let the model decode on",
+    )
+    r.add_argument(
+        "--mask", type=int, metavar="PIECE", help="what-if: source piece PIECE (from 1) gets no attention"
+    )
+    r.add_argument(
+        "--attention-as",
+        dest="attention_as",
+        choices=("uniform", "permute", "hard"),
+        help="what-if: at every step, attention spread evenly, shuffled across the source, or all on "
+        "its argmax",
+    )
     r.set_defaults(func=cmd_translate)
     return p
 
@@ -348,7 +391,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (UserError, search.InputError, DataError, ModelError, ConfigError, OSError) as err:
+    except (
+        UserError,
+        search.InputError,
+        InterventionError,
+        DataError,
+        ModelError,
+        ConfigError,
+        OSError,
+    ) as err:
         print(f"attnviz {args.command}: error: {err}", file=sys.stderr)
         return 1 if isinstance(err, SomeLinesFailed) else 2
     except KeyboardInterrupt:

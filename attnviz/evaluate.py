@@ -9,6 +9,7 @@ recompute from the very sentences the metrics came from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from attnviz.bundle import Bundle
 from attnviz.checkpoint import METRICS
 from attnviz.config import save_json
 from attnviz.i18n import N_, _
+from attnviz.intervene import Intervention
 from attnviz.recipes import NOTES, RECIPES
 from attnviz.tasks import Corpus, DataError, Pair, Task, load_task
 from attnviz.tasks.tsv import read_tsv
@@ -164,31 +166,58 @@ def _aligned(
 @dataclass(frozen=True)
 class GoldSplit:
     """A test split's pairs that have gold links, with what scoring an attention reading needs: their
-    pieces, their attention maps with the decoder fed the reference, the gold projected onto the pieces."""
+    pieces, their attention maps with the decoder fed the reference, the gold projected onto the pieces,
+    and the same at the level of whitespace-separated words (each piece's word, the gold on the words)."""
 
     pairs: list[Pair]
     encoded: list[tuple[Any, Any]]  # (source Tokens, target Tokens)
     weights: list[np.ndarray]  # (T+1, S): one row per target piece, then the </s> step
     sure: list[frozenset[metrics.PieceLink]]
     possible: list[frozenset[metrics.PieceLink]]
+    words: list[tuple[list[int | None], list[int | None]]]  # (source, target) piece -> word index
+    word_sure: list[frozenset[metrics.PieceLink]]
+    word_possible: list[frozenset[metrics.PieceLink]]
 
     def attention(self, how: align.Extraction, i: int) -> align.Links:
         """Pair i's links read off its attention map `how`."""
         return _read(self.weights[i], self.encoded[i][1], how)
 
-    def scores(self, how: align.Extraction) -> dict[str, float]:
-        """Precision, recall and AER of the attention read `how`, over the whole split."""
-        links = [self.attention(how, i) for i in range(len(self.pairs))]
+    def in_words(self, i: int, links: align.Links) -> align.Links:
+        """Pair i's piece links merged to word links."""
+        return align.to_words(links, *self.words[i])
+
+    def score(self, links: Sequence[align.Links], *, words: bool = False) -> dict[str, float]:
+        """Precision, recall and AER of piece links for every pair, over the split; `words`: merged to
+        words first and scored against the gold on the words."""
+        if words:
+            merged = [self.in_words(i, one) for i, one in enumerate(links)]
+            return metrics.alignment_scores(merged, self.word_sure, self.word_possible)
         return metrics.alignment_scores(links, self.sure, self.possible)
+
+    def scores(self, how: align.Extraction, *, words: bool = False) -> dict[str, float]:
+        """Precision, recall and AER of the attention read `how`, over the whole split."""
+        return self.score([self.attention(how, i) for i in range(len(self.pairs))], words=words)
 
 
 def _gold(bundle: Bundle, pairs: Sequence[Pair]) -> GoldSplit:
     pairs = [p for p in pairs if p.links]
     encoded, weights = _attended(bundle, pairs)
-    projected = [
-        metrics.project_links(p.links, s.spans, t.spans) for p, (s, t) in zip(pairs, encoded, strict=True)
-    ]
-    return GoldSplit(pairs, encoded, weights, [a for a, _ in projected], [b for _, b in projected])
+    projected, words, in_words = [], [], []
+    for p, (s, t) in zip(pairs, encoded, strict=True):
+        projected.append(metrics.project_links(p.links, s.spans, t.spans))
+        src_words, tgt_words = align.word_spans(p.source), align.word_spans(p.target)
+        words.append((align.piece_words(s.spans, src_words), align.piece_words(t.spans, tgt_words)))
+        in_words.append(metrics.project_links(p.links, src_words, tgt_words))
+    return GoldSplit(
+        pairs,
+        encoded,
+        weights,
+        [a for a, _ in projected],
+        [b for _, b in projected],
+        words,
+        [a for a, _ in in_words],
+        [b for _, b in in_words],
+    )
 
 
 def gold_split(bundle: Bundle) -> GoldSplit | None:
@@ -201,20 +230,58 @@ def gold_split(bundle: Bundle) -> GoldSplit | None:
 
 def alignment(
     bundle: Bundle, corpus: Corpus, pairs: Sequence[Pair], aligners: Sequence[str] = align.ALIGNERS
-) -> tuple[dict[str, Any], dict[str, list[align.Links]]]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[align.Links]]]:
     """Attention (forced decoding of the reference) and each statistical aligner against the gold links
-    of `pairs`: precision, recall and AER for each, under its name; the attention's argmax accuracy too.
-    Also returns each aligner's links of the pairs that have gold, in their order."""
+    of `pairs`: precision, recall and AER for each, under its name, on the model's pieces (the attention's
+    argmax accuracy too) and again with the pieces merged to words. Also returns each aligner's links of
+    the pairs that have gold, in their order."""
     split = _gold(bundle, pairs)
     found = tasks.get(corpus.task)
     out: dict[str, Any] = {"gold": found.gold or corpus.task, "sentences": len(split.pairs)}
+    words: dict[str, Any] = {"sentences": len(split.pairs)}
     for key, how in ATTENTION_WAYS.items():
         out[key] = split.scores(how)
+        words[key] = split.scores(how, words=True)
     out["attention"]["accuracy"] = metrics.alignment_accuracy(split.weights, split.possible)
     found_links = _aligned(bundle, corpus, split.encoded, aligners)
     for name, links in found_links.items():
-        out[name] = metrics.alignment_scores(links, split.sure, split.possible)
-    return out, found_links
+        out[name] = split.score(links)
+        words[name] = split.score(links, words=True)
+    return out, words, found_links
+
+
+# The attention each sentence is decoded with for `faithfulness`: its own, then the changed kinds.
+FAITHFULNESS = ("attention", "uniform", "permute", "hard")
+
+
+def faithfulness(bundle: Bundle, pairs: Sequence[Pair], seed: int = 0) -> dict[str, dict[str, float]]:
+    """Does the decoder use its attention? (Jain & Wallace 2019; Vashishth et al. 2019.) The test pairs
+    decoded greedily with the model's own attention and with, at every step, uniform attention, its
+    attention permuted across the source pieces (seeded), and hard attention (all on its argmax): BLEU,
+    chrF and exact match of each. If the scores hardly move, the translation does not depend on where
+    the model attends."""
+    refs = [p.target for p in pairs]
+    out = {}
+    for kind in FAITHFULNESS:
+        how = None if kind == "attention" else Intervention(kind, seed=seed)
+        traces = search.translate_batch(bundle, [p.source for p in pairs], intervention=how)
+        hyps = [t.translation for t in traces]
+        out[kind] = {
+            "bleu": metrics.bleu(hyps, refs),
+            "chrf": metrics.chrf(hyps, refs),
+            "exact_match": metrics.exact_match(hyps, refs),
+        }
+    return out
+
+
+def own_output(bundle: Bundle, pairs: Sequence[Pair], own: Sequence[bool]) -> dict[str, float]:
+    """The attention's argmax links on the model's own greedy output, against gold: gold exists for the
+    reference only, so only the pairs whose output is exactly the reference's pieces (`own`, one flag per
+    pair with gold) can be scored - and on those the attention is the one of forced decoding (the
+    decoder's state depends only on the pieces before it): what differs is which sentences count."""
+    split = _gold(bundle, [p for p, same in zip([p for p in pairs if p.links], own, strict=True) if same])
+    found = split.scores(align.Extraction())
+    return {**found, "sentences": len(split.pairs)}
 
 
 def agreement(
@@ -238,11 +305,12 @@ def evaluate(
     beams: Sequence[int] = (1, 5),
     limit: int | None = None,
     aligners: Sequence[str] = align.ALIGNERS,
+    faithful: bool = True,
 ) -> dict[str, Any]:
     """Every metric of `bundle` on its test split (the first `limit` pairs if given); where the split has
     gold links, attention and the statistical `aligners` scored against them, elsewhere the attention's
     agreement with the aligners."""
-    return assess(bundle, beams=beams, limit=limit, aligners=aligners)[0]
+    return assess(bundle, beams=beams, limit=limit, aligners=aligners, faithful=faithful)[0]
 
 
 def assess(
@@ -251,21 +319,34 @@ def assess(
     beams: Sequence[int] = (1, 5),
     limit: int | None = None,
     aligners: Sequence[str] = align.ALIGNERS,
+    faithful: bool = True,
 ) -> tuple[dict[str, Any], dict[str, list[align.Links]]]:
     """evaluate's metrics, and each aligner's links of the test pairs with gold (for write_metrics to
-    keep next to them, so that a page can draw them; empty without gold)."""
+    keep next to them, so that a page can draw them; empty without gold). `faithful`: also decode the
+    split with its attention changed (faithfulness)."""
     corpus = load_corpus(bundle)
     test = list(corpus.test[:limit] if limit else corpus.test)
     result: dict[str, Any] = {"task": corpus.task, "split": "test", "pairs": len(test)}
     links: dict[str, list[align.Links]] = {}
+    own: list[bool] = []  # for each pair with gold: did greedy decoding write exactly its reference?
     for beam in beams:
         traces = search.translate_batch(bundle, [p.source for p in test], beam=beam)
         key = "greedy" if beam == 1 else f"beam{beam}"
         result[key] = quality(corpus.task, test, [t.translation for t in traces])
+        if beam == 1:
+            own = [
+                list(t.target_ids[:-1]) == list(bundle.tgt.tokenize(p.target).ids)
+                for p, t in zip(test, traces, strict=True)
+                if p.links
+            ]
     if bundle.config.attention != "none" and any(p.links for p in test):
-        result["alignment"], links = alignment(bundle, corpus, test, aligners)
+        result["alignment"], result["alignment_words"], links = alignment(bundle, corpus, test, aligners)
+        if own and any(own):
+            result["alignment"]["attention_own_output"] = own_output(bundle, test, own)
     elif bundle.config.attention != "none" and aligners:
         result["agreement"] = agreement(bundle, corpus, test, aligners)
+    if bundle.config.attention != "none" and faithful:
+        result["faithfulness"] = faithfulness(bundle, test)
     return result, links
 
 
@@ -320,14 +401,22 @@ def write_metrics(
             name: [" ".join(f"{s}-{t}" for t, s in sorted(one)) for one in found]
             for name, found in links.items()
         }
-        save_json({"sentences": len(next(iter(links.values()))), "aligners": pharaoh}, kept)
+        gold = [p for p in load_corpus(bundle).test[: result["pairs"]] if p.links]
+        found = {"sentences": len(next(iter(links.values()))), "pairs_sha256": fingerprint(gold)}
+        save_json({**found, "aligners": pharaoh}, kept)
     else:
         kept.unlink(missing_ok=True)
 
 
-def read_alignments(bundle: Bundle) -> dict[str, list[align.Links]]:
+def fingerprint(pairs: Sequence[Pair]) -> str:
+    """A hash of sentence pairs, so that links kept for them are known to be for them."""
+    return hashlib.sha256("".join(f"{p.source}\t{p.target}\n" for p in pairs).encode("utf-8")).hexdigest()
+
+
+def read_alignments(bundle: Bundle, pairs: Sequence[Pair] | None = None) -> dict[str, list[align.Links]]:
     """test_alignments.json as write_metrics wrote it: {aligner: links of each test pair with gold}; {}
-    when there is none. Raises ValueError, naming what is wrong, for a file that is not such a file."""
+    when there is none. Raises ValueError, naming what is wrong, for a file that is not such a file, or
+    one kept for other sentences than `pairs` (the corpus changed since: evaluate again)."""
     path = (bundle.path or Path("/nonexistent")) / ALIGNMENTS
     if not path.is_file():
         return {}
@@ -338,6 +427,14 @@ def read_alignments(bundle: Bundle) -> dict[str, list[align.Links]]:
     found = data.get("aligners") if isinstance(data, dict) else None
     if not isinstance(found, dict):
         raise ValueError(f"{ALIGNMENTS}: no object of aligners")
+    kept_for = data.get("pairs_sha256")
+    if pairs is not None and kept_for is not None and kept_for != fingerprint(pairs):
+        raise ValueError(
+            _(
+                "{file} was computed for other test sentences (the corpus has changed since): run `attnviz "
+                "evaluate --model {model}` again."
+            ).format(file=ALIGNMENTS, model=bundle.path)
+        )
     out: dict[str, list[align.Links]] = {}
     for name, lines in found.items():
         if name not in align.ALIGNERS or not isinstance(lines, list):
@@ -424,6 +521,7 @@ def _bucket_cell(bucket: dict[str, Any]) -> str:
 ALIGNMENT_METHODS = {
     "attention": N_("attention: the step's strongest link (argmax)"),
     "attention_next_step": N_("attention of the next step (argmax)"),
+    "attention_own_output": N_("attention on its own output, where that is the reference (argmax)"),
     "eflomal": N_("eflomal"),
     "fast_align": N_("fast_align"),
     "hmm": N_("HMM"),
@@ -442,7 +540,8 @@ def _method_table(a: dict[str, Any], header: str) -> list[str]:
 
 def _alignment_lines(a: dict[str, Any]) -> list[str]:
     """The card's alignment section: methods x (precision, recall, AER) and what the numbers say."""
-    methods = [m for m in ALIGNMENT_METHODS if isinstance(a.get(m), dict)]
+    # The own-output row counts a subset of the sentences: not compared with the others for the lowest AER.
+    methods = [m for m in ALIGNMENT_METHODS if isinstance(a.get(m), dict) and m != "attention_own_output"]
     lines = [
         _(
             "How good an alignment its attention is, against the gold alignment ({gold}; {sentences} test "
@@ -460,6 +559,14 @@ def _alignment_lines(a: dict[str, Any]) -> list[str]:
                 accuracy=f"{a['attention']['accuracy']:.1f}"
             ),
         ]
+    if isinstance(a.get("attention_own_output"), dict):
+        lines.append(
+            _(
+                "Its own greedy output is exactly the reference for {n} of the {sentences} sentences: the "
+                "own-output row scores those (gold exists for the reference only), where its attention is "
+                "the same as with the reference fed in."
+            ).format(n=a["attention_own_output"].get("sentences", "?"), sentences=a.get("sentences", "?"))
+        )
     best = min(methods, key=lambda m: a[m]["aer"]) if methods else None
     if best is not None and best != "attention" and "attention" in methods:
         lines.append(
@@ -472,6 +579,19 @@ def _alignment_lines(a: dict[str, Any]) -> list[str]:
     elif best == "attention":
         lines.append(_("Lowest AER: the attention's ({aer}%).").format(aer=f"{a['attention']['aer']:.1f}"))
     return lines
+
+
+def _word_lines(a: dict[str, Any]) -> list[str]:
+    """The same methods scored on whitespace-separated words: each piece link becomes a link between the
+    words its pieces lie in, and the gold is taken on the words."""
+    return [
+        _(
+            "The same, with the pieces merged to whitespace-separated words (two words are linked when any "
+            "of their pieces are; the gold on the words), the unit most published AERs count. In %:"
+        ),
+        "",
+        *_method_table(a, _("| method | precision | recall | AER |")),
+    ]
 
 
 def _agreement_lines(a: dict[str, Any]) -> list[str]:
@@ -487,6 +607,30 @@ def _agreement_lines(a: dict[str, Any]) -> list[str]:
         ).format(sentences=a.get("sentences", "?")),
         "",
         *_method_table(a, _("| attention against | precision | recall | AER |")),
+    ]
+
+
+FAITHFULNESS_NAMES = {
+    "attention": N_("its own attention"),
+    "uniform": N_("uniform attention"),
+    "permute": N_("its attention permuted across the source"),
+    "hard": N_("hard attention (all on its argmax)"),
+}
+
+
+def _faithfulness_lines(f: dict[str, Any], metric: str) -> list[str]:
+    """The card's section on whether the decoder uses its attention: the split decoded with it changed."""
+    shown = [k for k in FAITHFULNESS if isinstance(f.get(k), dict)]
+    column = _("exact match") if metric == "exact_match" else "BLEU"
+    return [
+        _(
+            "Does it use its attention? The test pairs decoded greedily with the attention changed at every "
+            "step (Jain & Wallace 2019); if the score hardly moved, where it attends would not matter:"
+        ),
+        "",
+        f"| {_('attention used')} | {column} | chrF |",
+        "|---|---|---|",
+        *(f"| {_(FAITHFULNESS_NAMES[k])} | {f[k][metric]:.1f} | {f[k]['chrf']:.1f} |" for k in shown),
     ]
 
 
@@ -548,8 +692,12 @@ def model_card(bundle: Bundle, result: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(_bucket_cell(b) for b in buckets.values()) + " |")
     if "alignment" in result:
         lines += ["", *_alignment_lines(result["alignment"])]
+        if isinstance(result.get("alignment_words"), dict):
+            lines += ["", *_word_lines(result["alignment_words"])]
     if "agreement" in result:
         lines += ["", *_agreement_lines(result["agreement"])]
+    if isinstance(result.get("faithfulness"), dict):
+        lines += ["", *_faithfulness_lines(result["faithfulness"], found.metric if found else "bleu")]
     if bundle.name in NOTES:
         lines += ["", _("## Good to know"), "", " ".join(_(part) for part in NOTES[bundle.name])]
     tied = _(" (output layer tied to them)") if cfg.tie_output else ""

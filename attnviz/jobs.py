@@ -305,7 +305,7 @@ def publish(staged: Path, final: Path) -> Path:
     statistical aligners, most of a minute on a big corpus, are left to `attnviz evaluate`)."""
     replace_dir(staged, final)
     bundle = load_model(final)
-    write_metrics(bundle, evaluate(bundle, beams=(1,), aligners=()))
+    write_metrics(bundle, evaluate(bundle, beams=(1,), aligners=(), faithful=False))
     return final
 
 
@@ -460,7 +460,7 @@ class Runner:
                 return Outcome(False, _("Cannot keep {name}: {error}").format(name=quoted, error=err))
         try:
             bundle = load_model(final)
-            write_metrics(bundle, evaluate(bundle, beams=(1,), aligners=()))
+            write_metrics(bundle, evaluate(bundle, beams=(1,), aligners=(), faithful=False))
         except Exception as err:  # noqa: BLE001 - kept all the same; the page says what went wrong
             said = _("Kept {name}, but scoring it on its test split failed: {error}")
             return Outcome(True, said.format(name=quoted, error=err), final)

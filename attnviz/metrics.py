@@ -50,6 +50,17 @@ def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return float(sacrebleu.corpus_chrf(list(hypotheses), [list(references)]).score)
 
 
+def sentence_bleu(hypothesis: str, reference: str) -> float:
+    """One sentence's BLEU (0-100), with effective n-gram order (sacrebleu.sentence_bleu): a short sentence
+    without 4-grams is not 0 for that alone. For ranking sentences; a corpus is scored with `bleu`."""
+    return float(sacrebleu.sentence_bleu(hypothesis, [reference]).score)
+
+
+def sentence_chrf(hypothesis: str, reference: str) -> float:
+    """One sentence's chrF (0-100)."""
+    return float(sacrebleu.sentence_chrf(hypothesis, [reference]).score)
+
+
 def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Percent (0-100) of hypotheses equal to their reference after stripping outer whitespace."""
     _check_parallel(hypotheses, references)

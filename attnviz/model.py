@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from attnviz.attention import Attention
+from attnviz.attention import Attention, Edit
 from attnviz.config import ModelConfig
 from attnviz.tokenizer import PAD
 
@@ -99,15 +99,18 @@ class Decoder(nn.Module):
             hidden, _ = pad_packed_sequence(out, batch_first=True, total_length=prev.size(1))
         return self.read_out(hidden, memory, keep)
 
-    def step(self, prev: Tensor, memory: Memory, state: Tensor) -> DecoderOutput:
+    def step(self, prev: Tensor, memory: Memory, state: Tensor, edit: Edit | None = None) -> DecoderOutput:
         """One step: prev (B,) the previous piece, state (B, H) s_{t-1}. Same math as forward with T = 1,
-        calling the GRU cell directly: nn.GRU's per-call overhead is a third of a step's time."""
+        calling the GRU cell directly: nn.GRU's per-call overhead is a third of a step's time. edit: a
+        change to the step's attention weights (attnviz.intervene), or None."""
         x = self.dropout(self.embed(prev))  # (B, E)
         rnn = self.rnn
         hidden = torch.gru_cell(x, state, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)
-        return self.read_out(hidden.unsqueeze(1), memory)  # hidden (B, 1, H)
+        return self.read_out(hidden.unsqueeze(1), memory, edit=edit)  # hidden (B, 1, H)
 
-    def read_out(self, hidden: Tensor, memory: Memory, keep: Tensor | None = None) -> DecoderOutput:
+    def read_out(
+        self, hidden: Tensor, memory: Memory, keep: Tensor | None = None, edit: Edit | None = None
+    ) -> DecoderOutput:
         """From decoder states s_t (B, T, H): attention, the attentional vector, and the logits.
 
         With keep (B, T), logits are (N, V) for the N kept positions only. Training keeps the real target
@@ -119,7 +122,9 @@ class Decoder(nn.Module):
             context = memory.latent.unsqueeze(1).expand_as(hidden)  # (B, T, H)
             weights = scores = None
         else:
-            context, weights, scores = self.attention(hidden, memory.states, memory.projected, memory.mask)
+            context, weights, scores = self.attention(
+                hidden, memory.states, memory.projected, memory.mask, edit
+            )
         # 4) attentional = tanh(W_c [c_t; s_t]), then a linear layer to the vocabulary
         attentional = torch.tanh(self.combine(torch.cat([context, hidden], dim=-1)))  # (B, T, H)
         dropped = self.dropout(attentional)  # (B, T, H)

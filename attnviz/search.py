@@ -16,7 +16,9 @@ import torch
 from torch import Tensor
 
 from attnviz import checks
+from attnviz.attention import Edit
 from attnviz.bundle import Bundle
+from attnviz.intervene import Intervention, InterventionError
 from attnviz.model import DecoderOutput, Memory, Seq2Seq
 from attnviz.tokenizer import BOS, EOS, PAD, Tokens
 from attnviz.trace import Trace
@@ -115,14 +117,26 @@ def _step_arrays(out: DecoderOutput) -> dict[str, Tensor]:
     }
 
 
+def _edit(intervention: Intervention | None, t: int) -> Edit | None:
+    """Step t's (0-based) change to the attention weights, or None where the step is left alone."""
+    if intervention is None or not intervention.acts_at(t):
+        return None
+    return lambda weights, mask: intervention.apply(weights, mask, t)
+
+
 @torch.inference_mode()
 def greedy_paths(
-    model: Seq2Seq, sources: list[list[int]], max_len: int, forced: list[int] | None = None
+    model: Seq2Seq,
+    sources: list[list[int]],
+    max_len: int,
+    forced: list[int] | None = None,
+    intervention: Intervention | None = None,
 ) -> list[_Path]:
     """Greedy decoding of a batch; each sentence stops at its own </s>.
 
     forced (one sentence only): feed these target pieces, then </s>, instead of the model's choices -
-    forced decoding, which shows the attention and the probabilities the model gives a known answer."""
+    forced decoding, which shows the attention and the probabilities the model gives a known answer.
+    intervention: change the attention at its step(s) and decode on from there (attnviz.intervene)."""
     src, lengths = _batch(sources)
     memory = model.encode(src, lengths)
     B = src.size(0)
@@ -136,7 +150,7 @@ def greedy_paths(
     chosen: list[Tensor] = []
     done = torch.zeros(B, dtype=torch.bool)
     for t in range(max_len):
-        out = model.decoder.step(prev, memory, state)
+        out = model.decoder.step(prev, memory, state, _edit(intervention, t))
         state = out.hidden[:, -1]  # (B, H)
         logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (B, V)
         if forced is None:
@@ -179,7 +193,14 @@ def greedy_paths(
 
 
 @torch.inference_mode()
-def beam_paths(model: Seq2Seq, source: list[int], k: int, max_len: int, alpha: float) -> list[_Path]:
+def beam_paths(
+    model: Seq2Seq,
+    source: list[int],
+    k: int,
+    max_len: int,
+    alpha: float,
+    intervention: Intervention | None = None,
+) -> list[_Path]:
     """Beam search for one sentence (Graves 2012; length-normalized scores score / T**alpha).
 
     Returns up to k hypotheses, best normalized score first.
@@ -194,7 +215,7 @@ def beam_paths(model: Seq2Seq, source: list[int], k: int, max_len: int, alpha: f
     origins: list[tuple[list[int], list[int]]] = [([], [])]  # per step: live rows' parent, token
     finished: list[tuple[float, int, int, int]] = []  # (normalized score, step, row, token)
     for t in range(max_len):
-        out = model.decoder.step(prev, live_memory, state)
+        out = model.decoder.step(prev, live_memory, state, _edit(intervention, t))
         logp = torch.log_softmax(out.logits[:, -1], dim=-1)  # (n, V)
         history.append((_step_arrays(out), logp))
         V = logp.size(1)
@@ -266,7 +287,9 @@ def _score_parts(model: Seq2Seq, hidden: np.ndarray) -> dict:
     }
 
 
-def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trace:
+def _to_trace(
+    bundle: Bundle, source: Source, path: _Path, alpha: float, intervention: dict | None = None
+) -> Trace:
     tgt = bundle.tgt
     score = float(path.log_probs.sum())
     T = len(path.tokens)
@@ -289,24 +312,41 @@ def _to_trace(bundle: Bundle, source: Source, path: _Path, alpha: float) -> Trac
         normalized_score=score / T**alpha,
         finished=path.finished,
         cut=source.cut,
+        intervention=intervention,
         score_keys=path.keys,
         **_score_parts(bundle.model, path.arrays["hidden"]),
         **path.arrays,
     )
 
 
-def translate(bundle: Bundle, text: str, *, beam: int = 1, alpha: float = 1.0) -> Trace:
-    """Translate one sentence into a full Trace; with beam > 1 it also holds every hypothesis."""
-    return _translate(bundle, read_source(bundle, text), beam, alpha)
+def translate(
+    bundle: Bundle,
+    text: str,
+    *,
+    beam: int = 1,
+    alpha: float = 1.0,
+    intervention: Intervention | None = None,
+) -> Trace:
+    """Translate one sentence into a full Trace; with beam > 1 it also holds every hypothesis. With an
+    intervention, the attention is changed as it says and the model decodes on; the Trace records it."""
+    source = read_source(bundle, text)
+    if intervention is not None:
+        if bundle.config.attention == "none":
+            raise InterventionError("this model has no attention to change")
+        intervention.check(len(source.tokens.ids))
+    return _translate(bundle, source, beam, alpha, intervention)
 
 
-def _translate(bundle: Bundle, source: Source, beam: int, alpha: float) -> Trace:
+def _translate(
+    bundle: Bundle, source: Source, beam: int, alpha: float, intervention: Intervention | None = None
+) -> Trace:
     max_len = bundle.config.max_tgt_len
+    said = intervention.to_dict() if intervention is not None else None
     if beam <= 1:
-        (path,) = greedy_paths(bundle.model, [list(source.tokens.ids)], max_len)
-        return _to_trace(bundle, source, path, alpha)
-    paths = beam_paths(bundle.model, list(source.tokens.ids), beam, max_len, alpha)
-    traces = tuple(_to_trace(bundle, source, p, alpha) for p in paths)
+        (path,) = greedy_paths(bundle.model, [list(source.tokens.ids)], max_len, intervention=intervention)
+        return _to_trace(bundle, source, path, alpha, said)
+    paths = beam_paths(bundle.model, list(source.tokens.ids), beam, max_len, alpha, intervention)
+    traces = tuple(_to_trace(bundle, source, p, alpha, said) for p in paths)
     return dataclasses.replace(traces[0], hypotheses=traces)
 
 
@@ -333,18 +373,32 @@ def force(bundle: Bundle, text: str, reference: str) -> Trace:
 
 
 def translate_batch(
-    bundle: Bundle, texts: list[str], *, beam: int = 1, alpha: float = 1.0, batch_size: int = 64
+    bundle: Bundle,
+    texts: list[str],
+    *,
+    beam: int = 1,
+    alpha: float = 1.0,
+    batch_size: int = 64,
+    intervention: Intervention | None = None,
 ) -> list[Trace]:
-    """Translate many sentences (greedy in length-sorted batches; beam one at a time)."""
+    """Translate many sentences (greedy in length-sorted batches; beam one at a time), each with the
+    attention changed as `intervention` says if one is given (one that names no piece or weights: it
+    must fit every sentence)."""
     sources = [read_source(bundle, text) for text in texts]
+    if intervention is not None:
+        if bundle.config.attention == "none":
+            raise InterventionError("this model has no attention to change")
+        for source in sources:
+            intervention.check(len(source.tokens.ids))
+    said = intervention.to_dict() if intervention is not None else None
     if beam > 1:
-        return [_translate(bundle, source, beam, alpha) for source in sources]
+        return [_translate(bundle, source, beam, alpha, intervention) for source in sources]
     order = sorted(range(len(sources)), key=lambda i: len(sources[i].tokens.ids))
     traces: list[Trace | None] = [None] * len(sources)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         ids = [list(sources[i].tokens.ids) for i in chunk]
-        paths = greedy_paths(bundle.model, ids, bundle.config.max_tgt_len)
+        paths = greedy_paths(bundle.model, ids, bundle.config.max_tgt_len, intervention=intervention)
         for i, path in zip(chunk, paths, strict=True):
-            traces[i] = _to_trace(bundle, sources[i], path, alpha)
+            traces[i] = _to_trace(bundle, sources[i], path, alpha, said)
     return traces  # type: ignore[return-value]

@@ -73,10 +73,20 @@ class Trace:
     score_scale: float = 1.0
     cut: int = 0  # source pieces dropped because the input was longer than the model's limit
     hypotheses: tuple[Trace, ...] = ()  # beam search: every finished hypothesis, best first
+    # A what-if (attnviz.intervene.Intervention.to_dict()): the attention was changed as it says, so
+    # `weights` are the weights used and `scores` still the model's own (own_weights: their softmax).
+    intervention: dict[str, Any] | None = None
 
     @property
     def num_steps(self) -> int:
         return len(self.target_pieces)
+
+    def own_weights(self) -> np.ndarray:
+        """(T, S) the softmax of the model's own scores: `weights` unless an intervention changed them."""
+        if self.scores.size == 0:
+            return self.weights
+        shifted = np.exp(self.scores - self.scores.max(axis=1, keepdims=True))
+        return (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def concat_features(self, t: int) -> np.ndarray:
         """(S, H) concat attention's tanh(W_s s_t + W_h h_i + b) at step t: score_i = score_v . row i."""

@@ -4,7 +4,8 @@ For each model named (default: the shipped models whose test split has gold link
 split: the attention's links read each way attnviz.align knows (argmax and a 0.3 threshold, of the step
 that emits the piece and of the next step), and Thot's eflomal, fast_align and HMM trained on the
 training pairs plus the test pairs, each scored as precision / recall / AER against the gold; with the
-seconds each took. Prints a Markdown table for bench/RESULTS.md.
+seconds each took, on the model's pieces and with the pieces merged to words; then what the Alignment
+page's slider and the Corpus explorer's table cost. Prints Markdown for bench/RESULTS.md.
 
     .venv/bin/python bench/alignment.py [NAME ...]
 
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from attnviz import align, evaluate, metrics
+from attnviz import align, evaluate, explore
 from attnviz.checkpoint import load_model
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -57,68 +58,72 @@ def pypi_eflomal(pairs: list, seed_runs: int = 3) -> list[tuple[list, list]]:
 def bench(name: str, with_pypi: bool) -> list[str]:
     bundle = load_model(MODELS / name)
     corpus = evaluate.load_corpus(bundle)
-    test = [p for p in corpus.test if p.links]
-    encoded = [(bundle.src.tokenize(p.source), bundle.tgt.tokenize(p.target)) for p in test]
-    sure, possible = [], []
-    for p, (s, t) in zip(test, encoded, strict=True):
-        a, b = metrics.project_links(p.links, s.spans, t.spans)
-        sure.append(a)
-        possible.append(b)
-    rows = []
     start = time.perf_counter()
-    weights = evaluate.forced_weights(bundle, [(s.ids, t.ids) for s, t in encoded])
+    split = evaluate._gold(
+        bundle, corpus.test
+    )  # what the Alignment page holds: maps, gold on pieces and words
     forced = time.perf_counter() - start
+    rows = []
     for way, how in WAYS.items():
         start = time.perf_counter()
-        links = [
-            align.from_attention(w, min(len(t.ids), len(w) - 1), how)
-            for w, (_, t) in zip(weights, encoded, strict=True)
-        ]
-        scores = metrics.alignment_scores(links, sure, possible)
+        links = [split.attention(how, i) for i in range(len(split.pairs))]
+        scores = split.score(links)
         took = time.perf_counter() - start
-        rows.append((way, scores, f"{forced:.1f} + {took:.2f}"))
+        rows.append((way, scores, split.score(links, words=True), f"{forced:.1f} + {took:.2f}"))
     train = [
         (bundle.src.tokenize(p.source).pieces, bundle.tgt.tokenize(p.target).pieces) for p in corpus.train
     ]
-    everything = train + [(s.pieces, t.pieces) for s, t in encoded]
+    everything = train + [(s.pieces, t.pieces) for s, t in split.encoded]
     for aligner in align.ALIGNERS:
         start = time.perf_counter()
         links = align.statistical(aligner, everything, seed=bundle.train_config.seed)[len(train) :]
-        rows.append(
-            (
-                f"{aligner} (Thot)",
-                metrics.alignment_scores(links, sure, possible),
-                f"{time.perf_counter() - start:.1f}",
-            )
-        )
+        took = f"{time.perf_counter() - start:.1f}"
+        rows.append((f"{aligner} (Thot)", split.score(links), split.score(links, words=True), took))
     if with_pypi:
         for k, (fwd, rev) in enumerate(pypi_eflomal(everything)):
             fwd, rev = fwd[len(train) :], rev[len(train) :]
             inter = [a & b for a, b in zip(fwd, rev, strict=True)]
-            rows.append(
-                (f"PyPI eflomal run {k + 1}, forward", metrics.alignment_scores(fwd, sure, possible), "")
-            )
-            rows.append(
-                (
-                    f"PyPI eflomal run {k + 1}, intersection",
-                    metrics.alignment_scores(inter, sure, possible),
-                    "",
+            for kind, links in (("forward", fwd), ("intersection", inter)):
+                rows.append(
+                    (
+                        f"PyPI eflomal run {k + 1}, {kind}",
+                        split.score(links),
+                        split.score(links, words=True),
+                        "",
+                    )
                 )
-            )
     lines = [
-        f"### {name}: {len(test)} test sentences, {len(train)} training pairs for the aligners",
+        f"### {name}: {len(split.pairs)} test sentences, {len(train)} training pairs for the aligners",
         "",
-        "| method | precision | recall | AER | seconds |",
-        "|---|---|---|---|---|",
+        "| method | precision | recall | AER | AER, words | seconds |",
+        "|---|---|---|---|---|---|",
     ]
-    for way, s, took in rows:
-        lines.append(f"| {way} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} | {took} |")
+    for way, s, w, took in rows:
+        lines.append(
+            f"| {way} | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} | {w['aer']:.1f} | {took} |"
+        )
+    # What the page's controls cost: one rescoring of the split per slider move, on pieces and on words.
+    slider = []
+    for words in (False, True):
+        start = time.perf_counter()
+        for threshold in (0.2, 0.4, 0.6, 0.8, 1.0):
+            split.scores(align.Extraction("threshold", threshold), words=words)
+        slider.append((time.perf_counter() - start) / 5)
+    start = time.perf_counter()
+    explore.rows(bundle, list(corpus.test), split)
+    table = time.perf_counter() - start
+    lines += [
+        "",
+        f"One slider move (rescoring the {len(split.pairs)} sentences): {slider[0]:.3f} s on pieces, "
+        f"{slider[1]:.3f} s on words. The Corpus explorer's table (greedy decoding of the split, sentence "
+        f"scores, coverage): {table:.1f} s.",
+    ]
     return lines
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    names = args or ["dates-dot", "ko-en-dot"]
+    names = args or ["dates-dot", "ko-en-dot", "grc-en-dot"]
     for name in names:
         print("\n".join(bench(name, "--pypi-eflomal" in sys.argv)))
         print()

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from attnviz import align, metrics, plots
-from attnviz.evaluate import ALIGNMENT_METHODS, read_alignments
+from attnviz import align, metrics, plots, tasks
+from attnviz.evaluate import ALIGNMENT_METHODS, FAITHFULNESS, FAITHFULNESS_NAMES, GoldSplit, read_alignments
+from attnviz.tasks import DataError
 from pages.lang import _
 from pages.layout import chart
 from pages.loading import available_models, cached_gold_split, load_all, model_summary
@@ -18,14 +19,20 @@ from pages.text import md
 from pages.widgets import sidebar
 
 
-def methods_table(found: dict[str, Any]) -> pd.DataFrame:
-    """metrics.json's methods (those it holds, in the card's order) x precision, recall, AER."""
+def methods_table(found: dict[str, Any], words: dict[str, Any] | None = None) -> pd.DataFrame:
+    """metrics.json's methods (those it holds, in the card's order) x precision, recall, AER, and the AER
+    with pieces merged to words where `words` has it."""
     rows = [
         {
             _("method"): _(name),
             _("precision"): found[key]["precision"],
             _("recall"): found[key]["recall"],
             "AER": found[key]["aer"],
+            **(
+                {_("AER, in words"): words[key]["aer"]}
+                if isinstance(words, dict) and isinstance(words.get(key), dict)
+                else {}
+            ),
         }
         for key, name in ALIGNMENT_METHODS.items()
         if isinstance(found.get(key), dict)
@@ -65,6 +72,85 @@ def family(task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def shapes(split: GoldSplit, in_words: bool) -> list[tuple[int, int]]:
+    """(target units, source units) of each sentence of the split: its words, or the model's pieces."""
+    if in_words:
+        return [(len(align.word_spans(p.target)), len(align.word_spans(p.source))) for p in split.pairs]
+    return [(len(t.ids), len(s.ids)) for s, t in split.encoded]
+
+
+def bring_your_own(
+    split: GoldSplit, how: align.Extraction, theirs: dict[str, list[align.Links]], in_words: bool
+) -> list[align.Links] | None:
+    """An alignment of the test sentences from another tool, uploaded and scored beside ours, at the
+    chosen unit; returns its links (None without a readable file)."""
+    st.subheader(_("Score your own alignment"))
+    st.caption(
+        _(
+            "Upload links for these {n} test sentences, in their order, counting {units} from 0: a Pharaoh "
+            "file (one line per sentence, `source-target` pairs such as `0-0 1-2`, as fast_align and eflomal "
+            "write), or attention matrices - JSON, a list with one matrix per sentence (a row of source "
+            "weights per target unit), or CSV with the header `sentence,target,source,weight` (sentences "
+            "from 1). Matrices are read with the rule chosen above."
+        ).format(
+            n=len(split.pairs),
+            units=_("whitespace-separated words") if in_words else _("the model's pieces"),
+        )
+    )
+    sentences = "".join(f"{p.source}\t{p.target}\n" for p in split.pairs)
+    pieces = "".join(f"{' '.join(s.pieces)}\t{' '.join(t.pieces)}\n" for s, t in split.encoded)
+    c1, c2 = st.columns(2)
+    c1.download_button(_("The sentences (TSV)"), sentences, "test_sentences.tsv", "text/tab-separated-values")
+    c2.download_button(_("Their pieces (TSV)"), pieces, "test_pieces.tsv", "text/tab-separated-values")
+    file = st.file_uploader(
+        _("Your alignment"), type=["txt", "align", "pharaoh", "json", "csv"], key="align_upload"
+    )
+    if file is None:
+        return None
+    try:
+        links = align.read_upload(file.getvalue(), file.name, shapes(split, in_words), how)
+    except align.UploadError as err:
+        st.error(md(_("{name} cannot be scored: {error}"), name=file.name, error=str(err)))
+        return None
+    if in_words:  # the file counts words already
+        mine = metrics.alignment_scores(links, split.word_sure, split.word_possible)
+    else:
+        mine = split.score(links)
+    ours = [split.attention(how, i) for i in range(len(split.pairs))]
+    rows = [
+        (md("{}", file.name), mine),
+        (_("attention, read as chosen"), split.score(ours, words=in_words)),
+        *((_(ALIGNMENT_METHODS[name]), split.score(found, words=in_words)) for name, found in theirs.items()),
+    ]
+    table = [
+        {_("method"): name, _("precision"): got["precision"], _("recall"): got["recall"], "AER": got["aer"]}
+        for name, got in rows
+    ]
+    frame = pd.DataFrame(table)
+    st.table(frame.style.format("{:.1f}", subset=[_("precision"), _("recall"), "AER"]).hide(axis="index"))
+    return links
+
+
+def metric_name(task: str) -> str:
+    found = tasks.find(task)
+    return _("exact match") if found is not None and found.metric == "exact_match" else "BLEU"
+
+
+def faithfulness_table(task: str) -> pd.DataFrame:
+    """Every model of `task` whose metrics.json has the faithfulness table: its task metric under each
+    attention (a damaged model is named by load_all and left out)."""
+    same = {n: p for n, p in available_models().items() if model_summary(str(p))["task"] == task}
+    found = tasks.find(task)
+    metric = found.metric if found is not None else "bleu"
+    rows = []
+    for name, other in load_all(same).items():
+        f = other.metrics.get("faithfulness") if isinstance(other.metrics, dict) else None
+        if not isinstance(f, dict) or not all(isinstance(f.get(k), dict) for k in FAITHFULNESS):
+            continue
+        rows.append({_("model"): name, **{_(FAITHFULNESS_NAMES[k]): f[k][metric] for k in FAITHFULNESS}})
+    return pd.DataFrame(rows)
+
+
 bundle, _beam = sidebar()
 st.title(_("Alignment"))
 if bundle is None:
@@ -89,7 +175,7 @@ if isinstance(found.get("alignment"), dict):
             n=found["alignment"].get("sentences", "?"),
         )
     )
-    numbers(methods_table(found["alignment"]))
+    numbers(methods_table(found["alignment"], found.get("alignment_words")))
 elif isinstance(found.get("agreement"), dict):
     st.subheader(_("Agreement with statistical aligners (no gold here)"))
     st.info(
@@ -115,13 +201,33 @@ if len(rows) > 1:
     st.subheader(_("The attention of every model of this task"))
     numbers(rows)
 
-split = cached_gold_split(str(bundle.path)) if bundle.path else None
+faithful = faithfulness_table(task)
+if len(faithful):
+    st.subheader(_("Does the decoder use its attention?"))
+    st.caption(
+        _(
+            "Each model's test split decoded greedily with its attention changed at every step (Jain & "
+            "Wallace 2019): its {metric} with its own attention, with uniform attention, with its attention "
+            "permuted across the source, and with hard attention (all on its argmax). Where the score "
+            "hardly moves, the translation does not depend on where the model attends. Written by "
+            "`attnviz evaluate`; one sentence at a time: Step through, What if."
+        ).format(metric=metric_name(task))
+    )
+    numbers(faithful)
+
+try:
+    split = cached_gold_split(str(bundle.path)) if bundle.path else None
+except DataError as err:  # the corpus with the gold is not installed here: the tables above still are
+    st.info(md(_("The sentence maps need the gold alignment: {error}"), error=str(err)))
+    split = None
 if split is None:
     st.stop()
 
 st.subheader(_("Read the attention another way"))
 c1, c2 = st.columns(2)
+UNITS = ("pieces", "words")
 if "align_rule" not in st.session_state:
+    st.session_state.align_unit = url_choice("unit", UNITS, "pieces")
     st.session_state.align_rule = url_choice("rule", align.RULES, "argmax")
     st.session_state.align_threshold = url_float("th", 0.3, 0.05, 1.0)
     st.session_state.align_next = url_flag("next")
@@ -145,19 +251,36 @@ shifted = st.toggle(
         "often one word off)."
     ),
 )
+unit = st.radio(
+    _("Count"),
+    UNITS,
+    key="align_unit",
+    horizontal=True,
+    format_func=lambda u: _("the model's pieces") if u == "pieces" else _("words (pieces merged)"),
+    help=_("Words: two whitespace-separated words are linked when any of their pieces are."),
+)
+in_words = unit == "words"
 how = align.Extraction(rule, threshold, shifted)
+st.query_params["unit"] = unit
 st.query_params["rule"] = rule
 st.query_params["th"] = f"{threshold:g}"
 if shifted:
     st.query_params["next"] = "1"
 else:
     st.query_params.pop("next", None)
-scores = split.scores(how)
+scores = split.scores(how, words=in_words)
 st.markdown(
     _("Read this way, over all {n} test sentences: precision {p:.1f}, recall {r:.1f}, AER {aer:.1f}.").format(
         n=len(split.pairs), p=scores["precision"], r=scores["recall"], aer=scores["aer"]
     )
 )
+try:
+    theirs = read_alignments(bundle, split.pairs)
+except ValueError as err:
+    st.warning(md(_("The aligners' links are not drawn: {error}"), error=str(err)))
+    theirs = {}
+theirs = {name: found for name, found in theirs.items() if len(found) == len(split.pairs)}
+yours = bring_your_own(split, how, theirs, in_words)
 
 st.subheader(_("One test sentence"))
 n = len(split.pairs)
@@ -171,13 +294,18 @@ k = int(i) - 1
 pair, (src, tgt) = split.pairs[k], split.encoded[k]
 st.code(f"{pair.source}\n{pair.target}", language=None, wrap_lines=True)
 links = split.attention(how, k)
-one = metrics.alignment_scores([links], [split.sure[k]], [split.possible[k]])
-try:
-    theirs = read_alignments(bundle)
-except ValueError as err:
-    st.warning(md(_("The aligners' links are not drawn: {error}"), error=str(err)))
-    theirs = {}
-theirs = {name: found for name, found in theirs.items() if len(found) == len(split.pairs)}
+
+
+def sentence_scores(links: align.Links) -> dict[str, float]:
+    """Precision, recall and AER of sentence k's piece links, at the chosen unit."""
+    if in_words:
+        return metrics.alignment_scores(
+            [split.in_words(k, links)], [split.word_sure[k]], [split.word_possible[k]]
+        )
+    return metrics.alignment_scores([links], [split.sure[k]], [split.possible[k]])
+
+
+one = sentence_scores(links)
 if "align_also" not in st.session_state:
     st.session_state.align_also = url_choice("also", ["", *align.ALIGNERS], "hmm" if "hmm" in theirs else "")
 if st.session_state.align_also not in ("", *theirs):
@@ -207,11 +335,12 @@ fig = plots.weights_heatmap(
     methods=[
         (_("attention links, read as chosen"), links),
         *([(_(ALIGNMENT_METHODS[also]), theirs[also][k])] if also else []),
+        *([(_("your file's links"), yours[k])] if yours and not in_words else []),
     ],
 )
 chart(fig, key="alignment-map")
 if also:
-    other = metrics.alignment_scores([theirs[also][k]], [split.sure[k]], [split.possible[k]])
+    other = sentence_scores(theirs[also][k])
     st.caption(
         _("{aligner} on this sentence: precision {p:.1f}, recall {r:.1f}, AER {aer:.1f}.").format(
             aligner=_(ALIGNMENT_METHODS[also]), p=other["precision"], r=other["recall"], aer=other["aer"]
@@ -220,6 +349,6 @@ if also:
 st.caption(
     _(
         "Open squares: the gold links (sure and possible). Dots: the links read off the attention as "
-        "chosen above. Diamonds: the aligner's links."
+        "chosen above. Diamonds: the aligner's links. Triangles: your file's links (when it counts pieces)."
     )
 )

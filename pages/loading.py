@@ -12,10 +12,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from attnviz import checkpoint, search
+from attnviz import checkpoint, explore, search
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import WEIGHTS, ModelError, list_models, load_model
-from attnviz.evaluate import GoldSplit, gold_split, paired_gap
+from attnviz.evaluate import GoldSplit, gold_split, load_test_split, paired_gap
+from attnviz.explore import Row
+from attnviz.tasks import DataError
 from attnviz.trace import Trace
 from pages.text import md
 
@@ -112,3 +114,19 @@ def model_summary(path: str) -> dict[str, str]:
 @st.cache_data(show_spinner=False)
 def _model_summary(path: str, stamp: int) -> dict[str, str]:
     return checkpoint.summary(path)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_rows(path: str, stamp: int, beam: int) -> list[Row]:
+    bundle = _load_bundle(path, stamp)
+    try:
+        gold = _cached_gold_split(path, stamp)
+    except DataError:  # the corpus (and its gold) is not on this machine: no AER column
+        gold = None
+    return explore.rows(bundle, load_test_split(bundle), gold, beam=beam)
+
+
+def cached_rows(path: str, beam: int) -> list[Row]:
+    """explore.rows of the model's test split (the Corpus explorer's table), once per server, weights file
+    and beam."""
+    return _cached_rows(path, _stamp(path), beam)

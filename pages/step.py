@@ -11,6 +11,7 @@ from pages.layout import chart
 from pages.params import url_choice, url_float, url_int
 from pages.player import player
 from pages.text import literal
+from pages.whatif import what_if
 from pages.widgets import sentence_input, sidebar, trace_or_message
 
 
@@ -24,7 +25,7 @@ st.title(_("Step through"))
 if bundle is None:
     st.stop()
 
-walk, sandbox = st.tabs([_("Decoder steps"), _("Sandbox")])
+walk, whatif, sandbox = st.tabs([_("Decoder steps"), _("What if"), _("Sandbox")])
 
 
 def table(labels: list[str], columns: dict[str, np.ndarray]) -> None:
@@ -291,6 +292,10 @@ with walk:
             state.playing = False
             speed = state.get("onescreen_speed") or url_choice("speed", SECONDS_PER_STEP, 1.0)
             onescreen(trace, T, speed)
+
+with whatif:
+    if trace is not None:
+        what_if(bundle, trace, text, beam)
 
 with sandbox:
     st.markdown(

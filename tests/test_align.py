@@ -3,6 +3,7 @@ is known by construction; metrics.alignment_scores on hand-counted links."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -110,3 +111,77 @@ def test_pharaoh_lines_are_parsed_or_said(line, said) -> None:
     assert align.parse_pharaoh("0-1 2-0") == {(1, 0), (0, 2)}
     with pytest.raises(ValueError, match=said):
         align.parse_pharaoh(line)
+
+
+def test_pieces_merge_to_the_words_they_lie_in():
+    text = "Das Haus ist"
+    words = align.word_spans(text)
+    assert words == [(0, 3), (4, 8), (9, 12)]
+    # pieces "Da", "s", " " (a space piece of a character tokenizer), "Haus", "is", "t"
+    pieces = [(0, 2), (2, 3), (3, 4), (4, 8), (9, 11), (11, 12)]
+    assert align.piece_words(pieces, words) == [0, 0, None, 1, 2, 2]
+    src, tgt = [0, 0, None, 1, 2, 2], [0, 1, 1]
+    links = frozenset({(0, 0), (0, 1), (1, 3), (2, 4), (2, 2), (9, 0)})  # (2, 2): the space; (9, 0): beyond
+    assert align.to_words(links, src, tgt) == {(0, 0), (1, 1), (1, 2)}
+    assert align.word_spans("  \t ") == []
+
+
+SHAPES = [(2, 3), (1, 2)]  # (target units, source units) of two sentences
+
+
+def test_a_pharaoh_upload_reads_one_line_per_sentence():
+    links = align.read_upload(b"0-0 2-1\n1-0\n\n", "mine.txt", SHAPES, align.Extraction())
+    assert links == [frozenset({(0, 0), (1, 2)}), frozenset({(0, 1)})]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "said"),
+    [
+        (b"0-0\n", "a.txt", "the file has 1 lines; the test split has 2 sentences"),
+        (b"0-0\n0-x\n", "a.txt", "line 2: '0-x' is not source-target"),
+        (b"0-0\n2-0\n", "a.txt", "line 2: link 2-0 is outside the sentence"),
+        (b"0-0\n\xff\xfe-0\n", "a.txt", "line 2: not UTF-8"),
+        (b"\x00\x01binary", "a.txt", "not text"),
+        (b"[[[1, 0, 0], [0, 1, 0]]", "a.json", "line 1: not JSON"),
+        (b'{"rows": 1}', "a.json", "expected a list of matrices"),
+        (
+            b"[[[1, 0, 0], [0, 1, 0]], [[1, 0, 0]]]",
+            "a.json",
+            "sentence 2: 1 x 3, but the sentence has 1 target and 2 source",
+        ),
+        (b"[[[1, 0, 0], [0, 1, 0]], [[1, -1]]]", "a.json", "sentence 2: weights must be finite"),
+        (b'[[[1, 0, 0], [0, 1, 0]], [[1, "a"]]]', "a.json", "sentence 2: not a matrix of numbers"),
+        (b"s,t,x,w\n", "a.csv", "line 1: the header must be"),
+        (b"sentence,target,source,weight\n1,0,0,1\n1,0\n", "a.csv", "line 3: 2 cells"),
+        (b"sentence,target,source,weight\n3,0,0,1\n", "a.csv", "line 2: sentence 3, but"),
+        (b"sentence,target,source,weight\n1,0,3,1\n", "a.csv", "line 2: position target 0, source 3"),
+        (b"sentence,target,source,weight\n1,0,0,nan\n", "a.csv", "line 2: weight nan"),
+        (b"sentence,target,source,weight\n1,a,0,1\n", "a.csv", "line 2: "),
+    ],
+)
+def test_a_bad_upload_names_its_line(data, name, said):
+    with pytest.raises(align.UploadError) as err:
+        align.read_upload(data, name, SHAPES, align.Extraction())
+    assert said in str(err.value)
+
+
+def test_a_huge_upload_is_refused_before_reading(monkeypatch):
+    monkeypatch.setattr(align, "MAX_UPLOAD_BYTES", 10)
+    with pytest.raises(align.UploadError, match="at most 10 are read"):
+        align.read_upload(b"0-0\n" * 5, "a.txt", SHAPES, align.Extraction())
+
+
+def test_uploaded_matrices_are_read_with_the_chosen_rule():
+    matrices = [[[0.7, 0.2, 0.1], [0.1, 0.45, 0.45]], [[0.5, 0.5]]]
+    as_json = json.dumps({"matrices": matrices}).encode()
+    argmax = align.read_upload(as_json, "m.json", SHAPES, align.Extraction())
+    assert argmax == [frozenset({(0, 0), (1, 1)}), frozenset({(0, 0)})]
+    rows = ["sentence,target,source,weight"] + [
+        f"{i},{t},{s},{w}"
+        for i, m in enumerate(matrices, 1)
+        for t, row in enumerate(m)
+        for s, w in enumerate(row)
+    ]
+    lenient = align.Extraction("threshold", 0.4, shift=True)  # shift does not apply to a file's rows
+    from_csv = align.read_upload("\n".join(rows).encode(), "m.CSV", SHAPES, lenient)
+    assert from_csv == [frozenset({(0, 0), (1, 1), (1, 2)}), frozenset({(0, 0), (0, 1)})]

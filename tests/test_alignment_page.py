@@ -121,3 +121,52 @@ def test_a_damaged_model_of_the_task_is_named_and_the_family_table_goes_on() -> 
         assert frames(at)[0] is not None  # the model's own table is still there
     finally:
         shutil.rmtree(target, ignore_errors=True)
+
+
+def test_counted_in_words_the_split_is_rescored_on_words() -> None:
+    at = page(model="ko-en-dot", unit="words", i="3")
+    assert not at.exception and at.query_params["unit"] == "words"
+    split = evaluate.gold_split(shipped("ko-en-dot"))
+    words = split.scores(align.Extraction(), words=True)
+    said = next(m.value for m in at.markdown if m.value.startswith("Read this way"))
+    assert f"precision {words['precision']:.1f}, recall {words['recall']:.1f}, AER {words['aer']:.1f}" in said
+    k = 2
+    one = metrics.alignment_scores(
+        [split.in_words(k, split.attention(align.Extraction(), k))],
+        [split.word_sure[k]],
+        [split.word_possible[k]],
+    )
+    assert any(f"This sentence: precision {one['precision']:.1f}" in c.value for c in at.caption)
+    at.radio(key="align_unit").set_value("pieces").run()
+    pieces = split.scores(align.Extraction())
+    said = next(m.value for m in at.markdown if m.value.startswith("Read this way"))
+    assert f"AER {pieces['aer']:.1f}" in said and at.query_params["unit"] == "pieces"
+
+
+def test_the_upload_section_offers_the_sentences_it_scores() -> None:
+    at = page(model="dates-dot")
+    assert not at.exception
+    assert any(h.value == "Score your own alignment" for h in at.subheader)
+    assert at.get("file_uploader") and len(at.get("download_button")) == 2
+    assert said_about(page(model="dates-dot", unit="letters"), "unit")
+
+
+def test_the_bible_model_against_human_gold_in_pieces_and_words() -> None:
+    at = page(model="grc-en-dot", unit="words")
+    assert not at.exception
+    table = frames(at)[0]
+    saved = shipped("grc-en-dot").metrics
+    words = saved["alignment_words"]
+    assert list(table["AER, in words"]) == [words[k]["aer"] for k in evaluate.ALIGNMENT_METHODS if k in words]
+    assert "made by hand" in " ".join(c.value for c in at.caption)
+
+
+def test_does_the_decoder_use_its_attention_table_is_metrics_json_s() -> None:
+    at = page(model="dates-dot")
+    assert not at.exception
+    assert any(h.value == "Does the decoder use its attention?" for h in at.subheader)
+    faithful = next(f for f in frames(at) if "uniform attention" in f.columns)
+    row = faithful[faithful["model"] == "dates-dot"].iloc[0]
+    saved = shipped("dates-dot").metrics["faithfulness"]
+    assert row["its own attention"] == saved["attention"]["exact_match"]
+    assert row["uniform attention"] == saved["uniform"]["exact_match"]

@@ -203,7 +203,7 @@ def test_step_through_two_steps_and_the_sandbox(server, page):
     _shot(page, "sandbox")
 
 
-@pytest.mark.parametrize(("path", "maps"), [("compare", 3), ("bottleneck", 2), ("models", 0)])
+@pytest.mark.parametrize(("path", "maps"), [("compare", 3), ("bottleneck", 2), ("corpus", 0), ("models", 0)])
 def test_every_other_page_renders(server, page, path, maps):
     """On the German-English family: Compare maps the three attention models (de-en-none has none to
     map), Bottleneck draws its bucket chart and the long sentence's map."""
@@ -745,7 +745,7 @@ GLYPH_WIDTHS = """() => {
 
 
 @pytest.mark.parametrize(
-    "path", ["", "step", "lecture", "alignment", "compare", "bottleneck", "train", "models"]
+    "path", ["", "step", "lecture", "alignment", "corpus", "compare", "bottleneck", "train", "models"]
 )
 def test_every_page_in_korean_at_a_projector_s_size(server, browser, path):
     """lang=ko: the page's heading and the navigation are in Hangul, drawn with a real Korean font (not

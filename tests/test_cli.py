@@ -306,3 +306,34 @@ def test_many_lines_stream_through_with_one_output_line_each(model_dir, tmp_path
     assert {line for i, line in enumerate(got) if i % 5} == {
         search.translate(load_model(model_dir), "abc").translation
     }
+
+
+def test_translate_force_shows_the_forced_weights_and_their_context(capsys):
+    assert main(["translate", "-m", "dates-dot", "--json", "--force", "2:3", "26 nov 2026"]) == 0
+    trace = Trace.from_json(capsys.readouterr().out)
+    assert trace.intervention["kind"] == "force" and trace.intervention["step"] == 2
+    np.testing.assert_array_equal(trace.weights[1], np.eye(len(trace.source_pieces))[2])
+    np.testing.assert_allclose(trace.context[1], trace.encoder_states[2], atol=1e-6)
+
+
+def test_translate_mask_says_what_was_changed(capsys):
+    assert main(["translate", "-m", "dates-dot", "--mask", "1", "26 nov 2026"]) == 0
+    out, err = capsys.readouterr()
+    assert "source piece 1 masked at every step" in err and out.count("\n") == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--force", "2"], "--force takes STEP:PIECE"),
+        (["--force", "a:b"], "--force takes STEP:PIECE"),
+        (["--force", "1:99"], "no source piece 99"),
+        (["--force", "0:1"], "step must be"),
+        (["--mask", "0"], "needs a source piece"),
+        (["--mask", "1", "--attention-as", "uniform"], "give one of"),
+        (["--mask", "1", "--reference", "2026-11-26"], "give a sentence"),
+    ],
+)
+def test_a_bad_what_if_is_refused_with_a_reason(capsys, extra, said):
+    assert main(["translate", "-m", "dates-dot", *extra, "26 nov 2026"]) == 2
+    assert said in capsys.readouterr().err

@@ -8,20 +8,24 @@ import numpy as np
 import pytest
 from conftest import require_or_skip
 
-from attnviz import align, tasks
+from attnviz import align, search, tasks
 from attnviz.bundle import Bundle
 from attnviz.checkpoint import list_models, load_model
 from attnviz.config import TrainConfig
 from attnviz.evaluate import (
     TEST_SPLIT,
+    _gold,
     agreement,
+    assess,
     evaluate,
     forced_weights,
     load_corpus,
     load_test_split,
     model_card,
+    own_output,
     paired_gap,
     quality,
+    read_alignments,
     read_test_split,
     write_metrics,
     write_test_split,
@@ -87,6 +91,54 @@ def test_evaluate_and_card_agree(bundle):
         s = a[method]
         assert f"| {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |" in card
     assert "attnviz evaluate --model" in card
+    f = result["faithfulness"]
+    assert list(f) == ["attention", "uniform", "permute", "hard"]
+    own = f["attention"]
+    assert f"| its own attention | {own['exact_match']:.1f} | {own['chrf']:.1f} |" in card
+    assert f"| uniform attention | {f['uniform']['exact_match']:.1f} |" in card
+    words = result["alignment_words"]
+    assert set(words) == {"sentences", "attention", "attention_next_step", *align.ALIGNERS}
+    s = words["hmm"]
+    assert "merged to whitespace-separated words" in card
+    assert f"| HMM | {s['precision']:.1f} | {s['recall']:.1f} | {s['aer']:.1f} |" in card
+
+
+def test_word_scores_merge_the_piece_links_by_hand(bundle):
+    bundle = with_train_config(bundle, task="reverse", data_size=200)
+    # A character model: each piece is one character; two words a side, gold linking them crosswise.
+    pair = Pair("ab cd", "dc ba", ((0, 2, 3, 5, True), (3, 5, 0, 2, True)))
+    split = _gold(bundle, [pair])
+    assert split.word_sure == [frozenset({(1, 0), (0, 1)})] == split.word_possible
+    src, tgt = split.encoded[0]
+    pieces = split.attention(align.Extraction(), 0)
+    by_hand = set()
+    for t, s in pieces:
+        tw = [w for w, (a, b) in enumerate(align.word_spans(pair.target)) if a <= tgt.spans[t][0] < b]
+        sw = [w for w, (a, b) in enumerate(align.word_spans(pair.source)) if a <= src.spans[s][0] < b]
+        if tw and sw:
+            by_hand.add((tw[0], sw[0]))
+    assert split.in_words(0, pieces) == by_hand
+    scores = split.scores(align.Extraction(), words=True)
+    right = len(by_hand & {(1, 0), (0, 1)})
+    assert scores["precision"] == pytest.approx(100 * right / len(by_hand))
+    assert scores["recall"] == pytest.approx(100 * right / 2)
+
+
+def test_on_its_own_output_the_attention_is_the_forced_one(bundle):
+    """Why the own-output row scores only outputs equal to the reference, and what it measures there."""
+    bundle = with_train_config(bundle, task="reverse", data_size=200)
+    sources = ["abcd", "hello", "xyz"]
+    traces = search.translate_batch(bundle, sources)
+    own = [
+        Pair(s, t.translation, ((0, len(s), 0, len(t.translation), True),))
+        for s, t in zip(sources, traces, strict=True)
+    ]
+    forced = forced_weights(bundle, [(t.source_ids, t.target_ids[:-1]) for t in traces])
+    for trace, weights in zip(traces, forced, strict=True):
+        np.testing.assert_allclose(weights, trace.weights, atol=1e-5)
+    scored = own_output(bundle, own, [True, False, True])
+    assert scored["sentences"] == 2
+    assert scored["aer"] == pytest.approx(_gold(bundle, [own[0], own[2]]).scores(align.Extraction())["aer"])
 
 
 def test_without_gold_the_card_gives_agreement_not_accuracy(bundle):
@@ -135,6 +187,17 @@ def test_write_metrics_writes_the_pairs_the_metrics_were_computed_on(bundle, tmp
     assert read_test_split(tmp_path / TEST_SPLIT) == [
         Pair(p.source, p.target) for p in load_corpus(bundle).test[:15]
     ]
+
+
+def test_the_kept_aligner_links_know_the_sentences_they_are_for(bundle, tmp_path):
+    bundle = dataclasses.replace(with_train_config(bundle, task="reverse", data_size=200), path=tmp_path)
+    result, links = assess(bundle, beams=(1,), limit=15)
+    write_metrics(bundle, result, links)
+    pairs = [p for p in load_corpus(bundle).test[:15] if p.links]
+    kept = read_alignments(bundle, pairs)
+    assert set(kept) == set(align.ALIGNERS) and kept["hmm"] == links["hmm"]
+    with pytest.raises(ValueError, match="computed for other test sentences"):
+        read_alignments(bundle, pairs[1:])
 
 
 def without_corpus(bundle: Bundle, directory: Path, pairs: list[Pair]) -> Bundle:

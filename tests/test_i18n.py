@@ -27,6 +27,7 @@ TRANSLATED = (
     "attnviz/stepfig.py",
     "attnviz/tasks/__init__.py",
     "attnviz/tasks/base.py",
+    "attnviz/tasks/bible.py",
     "attnviz/tasks/dates.py",
     "attnviz/tasks/ding.py",
     "attnviz/tasks/g2p.py",
@@ -38,6 +39,7 @@ TRANSLATED = (
     "pages/alignment.py",
     "pages/bottleneck.py",
     "pages/compare.py",
+    "pages/corpus.py",
     "pages/lang.py",
     "pages/layout.py",
     "pages/lecture.py",
@@ -47,6 +49,7 @@ TRANSLATED = (
     "pages/train.py",
     "pages/translate.py",
     "pages/widgets.py",
+    "pages/whatif.py",
 )
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}  # as pybabel extract -k _ -k N_ -k ngettext:1,2
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # a str.format field: {}, {name}, {score:.3f}
@@ -225,6 +228,7 @@ def test_the_language_survives_a_page_change():
         "pages/step.py",
         "pages/lecture.py",
         "pages/alignment.py",
+        "pages/corpus.py",
         "pages/compare.py",
         "pages/bottleneck.py",
         "pages/train.py",

@@ -14,7 +14,16 @@ from attnviz.search import translate
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = [p.name for p in list_models(MODELS)]
-FAMILY = {"de-en-dot", "de-en-general", "de-en-concat", "de-en-none", "dates-dot", "g2p-dot", "ko-en-dot"}
+FAMILY = {
+    "de-en-dot",
+    "de-en-general",
+    "de-en-concat",
+    "de-en-none",
+    "dates-dot",
+    "g2p-dot",
+    "ko-en-dot",
+    "grc-en-dot",
+}
 
 
 def test_shipped_models_are_small_and_from_the_family():
