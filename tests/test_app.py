@@ -12,7 +12,7 @@ import pytest
 from conftest import require_or_skip
 from streamlit.testing.v1 import AppTest
 
-from attnviz import evaluate, plots, search
+from attnviz import evaluate, plots, search, tasks
 from attnviz.checkpoint import load_model
 from attnviz.tasks.ding import DING_PATH
 from pages.loading import ROOT, available_models
@@ -151,7 +151,8 @@ def step_page(**query) -> AppTest:
     return at.run()
 
 
-def charts(at: AppTest) -> list[dict]:
+def charts(at) -> list[dict]:
+    """The plotly specs of a page (an AppTest) or of one of its blocks (a tab)."""
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
@@ -160,7 +161,7 @@ def test_step_page_shows_the_trace_numbers_of_the_chosen_step():
     assert not at.exception
     trace = search.translate(shipped("dates-dot"), "26 nov 2026")
     t = 2
-    hidden, scores, inputs, weights, context, concat, topk = charts(at)
+    hidden, scores, inputs, weights, context, concat, topk = charts(at.tabs[0])  # Decoder steps, not What if
     np.testing.assert_array_equal(array(hidden["data"][0]["z"])[0], trace.hidden[t])
     np.testing.assert_array_equal(array(inputs["data"][0]["z"])[0], trace.hidden[t])  # dot: s_t itself
     np.testing.assert_array_equal(array(scores["data"][0]["y"]), trace.scores[t])
@@ -177,7 +178,7 @@ def test_every_step_chart_has_a_table_with_its_numbers():
     at = step_page(model="dates-dot", s="26 nov 2026", step="3")
     trace, t = search.translate(shipped("dates-dot"), "26 nov 2026"), 2
     tables = [d.value for d in at.tabs[0].dataframe]  # the Decoder steps tab, not the Sandbox
-    assert len(tables) == len(charts(at)) == 7  # one fallback per chart, in the same order
+    assert len(tables) == len(charts(at.tabs[0])) == 7  # one fallback per chart, in the same order
     hidden, scores, inputs, weights, context, concat, topk = tables
     np.testing.assert_array_equal(inputs.iloc[:, 1], trace.encoder_states[0])  # h_1, what s_t meets
     np.testing.assert_array_equal(hidden.iloc[:, 0], trace.hidden[t])
@@ -290,7 +291,7 @@ def test_models_overview_reads_each_models_metrics():
         if models[name].parent.name != "models":
             continue  # a model an earlier test kept in the user's folder: it may have no beam-5 score
         bundle = shipped(name)
-        score = "bleu" if bundle.metrics["task"] == "de-en" else "exact_match"
+        score = tasks.get(bundle.metrics["task"]).metric  # what the page shows: the task's own metric
         assert table.loc[name, "greedy"] == bundle.metrics["greedy"][score]
         assert table.loc[name, "beam 5"] == bundle.metrics["beam5"][score]
         assert table.loc[name, "parameters"] == sum(p.numel() for p in bundle.model.parameters())

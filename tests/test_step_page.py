@@ -208,7 +208,7 @@ def test_the_page_speaks_korean() -> None:
     at = step_page(model="dates-dot", s="26 nov 2026", step="2", lang="ko")
     assert not at.exception
     assert [t.value for t in at.title] == ["단계별 보기"]
-    assert [t.label for t in at.tabs] == ["디코더 단계", "실습장"]
+    assert [t.label for t in at.tabs] == ["디코더 단계", "만약에", "실습장"]
     assert at.subheader[0].value.startswith("전체 ") and "중 2단계" in at.subheader[0].value
     assert any(m.value.startswith("**2. 점수** - 디코더 상태와") for m in at.markdown)  # explain.py too
     assert at.slider(key="temp1").label == "가정 온도 (모델의 출력이 아님)"
